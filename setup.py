@@ -1,0 +1,61 @@
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+
+
+def read_version() -> str:
+    text = (HERE / 'pyg_simce' / '__init__.py').read_text()
+    match = re.search(r"^__version__ = '([^']+)'", text, re.MULTILINE)
+    if match is None:
+        raise RuntimeError('pyg_simce/__init__.py defines no __version__')
+    return match.group(1)
+
+
+install_requires = [
+    'torch>=2.1',
+    'torch_geometric>=2.5',
+    'numpy>=1.23',
+    'tqdm>=4.60',
+]
+
+test_requires = [
+    'pytest>=7.0',
+    'pytest-timeout>=2.1',
+    'hypothesis>=6.0',
+]
+
+extras_require = {
+    'test': test_requires,
+    'sparse': ['torch-scatter>=2.1', 'torch-sparse>=0.6.17'],
+    'plot': ['matplotlib>=3.5'],
+    'docs': ['sphinx>=7.0'],
+}
+extras_require['full'] = sorted({
+    pkg
+    for name, pkgs in extras_require.items() if name not in ('sparse', )
+    for pkg in pkgs
+})
+
+setup(
+    name='pyg_simce',
+    version=read_version(),
+    description=('Collaborative filtering with modern ranking losses '
+                 '(SimCE, sampled softmax, multi-margin) for PyTorch '
+                 'Geometric'),
+    long_description=(HERE / 'README.md').read_text(),
+    long_description_content_type='text/markdown',
+    license='MIT',
+    python_requires='>=3.9',
+    packages=find_packages(include=['pyg_simce', 'pyg_simce.*']),
+    install_requires=install_requires,
+    extras_require=extras_require,
+    entry_points={'console_scripts': ['pyg-simce=pyg_simce.cli:main']},
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        'License :: OSI Approved :: MIT License',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+    ],
+)
