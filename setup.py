@@ -55,7 +55,6 @@ setup(
     entry_points={'console_scripts': ['pyg-simce=pyg_simce.cli:main']},
     classifiers=[
         'Programming Language :: Python :: 3',
-        'License :: OSI Approved :: MIT License',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ],
 )
