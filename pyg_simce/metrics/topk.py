@@ -1,0 +1,213 @@
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import Tensor
+
+from pyg_simce.sampler.positive_index import PositiveIndex
+
+#: A set of (user, item) pairs to mask: an edge index, a prebuilt
+#: :class:`~pyg_simce.sampler.PositiveIndex`, or a sequence of those.
+Exclusion = Union[None, Tensor, PositiveIndex, Sequence[Union[Tensor,
+                                                              PositiveIndex]]]
+
+#: Memory bound of one chunk of scores, in bytes (default of ``chunk_size``).
+MAX_CHUNK_BYTES = 256 * 1024 * 1024
+
+
+def _check_embeddings(user_emb: Tensor, item_emb: Tensor) -> None:
+    for name, emb in (('user_emb', user_emb), ('item_emb', item_emb)):
+        if not isinstance(emb, Tensor):
+            raise ValueError(f"'{name}' expected a torch.Tensor "
+                             f"(got {type(emb).__name__})")
+        if emb.dim() != 2:
+            raise ValueError(f"'{name}' expected shape [num_nodes, d] "
+                             f"(got {list(emb.size())})")
+        if not emb.dtype.is_floating_point:
+            raise ValueError(f"'{name}' expected a floating-point tensor "
+                             f"(got dtype {emb.dtype})")
+    if user_emb.size(1) != item_emb.size(1):
+        raise ValueError(f"'user_emb' and 'item_emb' expected the same "
+                         f"embedding size (got {user_emb.size(1)} and "
+                         f"{item_emb.size(1)})")
+
+
+def default_chunk_size(num_items: int, element_size: int = 4,
+                       max_bytes: int = MAX_CHUNK_BYTES) -> int:
+    r"""The number of users scored at once so that one chunk of scores,
+    :obj:`chunk_size * num_items` floats, stays within :obj:`max_bytes`
+    (256 MB by default) and within a cache-friendly working set.
+
+    Chunks far larger than the last-level cache do not make the matrix
+    product faster; they only raise the memory peak, so the size is capped
+    at 1024 users.
+    """
+    per_user = max(1, num_items) * element_size
+    return int(max(1, min(1024, max_bytes // per_user)))
+
+
+def build_exclusion(exclude: Exclusion, num_users: int, num_items: int,
+                    name: str = 'exclude_edge_index') -> List[PositiveIndex]:
+    r"""Turns an exclusion argument into a list of
+    :class:`~pyg_simce.sampler.PositiveIndex` over the full user and item
+    numbering."""
+    if exclude is None:
+        return []
+    if isinstance(exclude, (Tensor, PositiveIndex)):
+        exclude = [exclude]
+    out: List[PositiveIndex] = []
+    for i, ex in enumerate(exclude):
+        if ex is None:
+            continue
+        if isinstance(ex, PositiveIndex):
+            if ex.num_users > num_users or ex.num_items != num_items:
+                raise ValueError(
+                    f"'{name}' expected a PositiveIndex over at most "
+                    f"{num_users} users and exactly {num_items} items (got "
+                    f"{ex.num_users} users and {ex.num_items} items)")
+            out.append(ex)
+            continue
+        if not isinstance(ex, Tensor):
+            raise ValueError(f"'{name}' expected a [2, E] tensor or a "
+                             f"PositiveIndex (got {type(ex).__name__})")
+        try:
+            out.append(PositiveIndex(ex, num_users, num_items))
+        except ValueError as e:
+            raise ValueError(f"'{name}': {e}") from None
+    return out
+
+
+def _check_src_index(src_index: Optional[Tensor], num_users: int,
+                     device: torch.device) -> Tensor:
+    if src_index is None:
+        return torch.arange(num_users, device=device)
+    if not isinstance(src_index, Tensor):
+        src_index = torch.as_tensor(src_index)
+    if src_index.dtype.is_floating_point or src_index.dtype == torch.bool:
+        raise ValueError(f"'src_index' expected an integer tensor "
+                         f"(got dtype {src_index.dtype})")
+    src_index = src_index.to(device, torch.long).view(-1)
+    if src_index.numel() > 0:
+        lo, hi = int(src_index.min()), int(src_index.max())
+        if lo < 0 or hi >= num_users:
+            raise ValueError(f"'src_index' expected user ids in "
+                             f"[0, {num_users}) (got range [{lo}, {hi}])")
+    return src_index
+
+
+def iter_topk(
+    user_emb: Tensor,
+    item_emb: Tensor,
+    k: int,
+    users: Tensor,
+    exclusions: List[PositiveIndex],
+    chunk_size: int,
+) -> Iterator[Tuple[int, Tensor, Tensor]]:
+    r"""Yields :obj:`(start, topk_value, topk_index)` for consecutive chunks of
+    :obj:`users`; excluded pairs are set to :math:`-\infty` before selection.
+
+    A single score buffer of :obj:`chunk_size * num_items` elements is
+    allocated once and reused: the matrix product writes into it with
+    :obj:`out=`, and masking is one :meth:`~torch.Tensor.index_fill_` on its
+    flat view, so no chunk pays for a fresh allocation (and page faults).
+    """
+    num_items = item_emb.size(0)
+    n = users.numel()
+    dtype = torch.promote_types(user_emb.dtype, item_emb.dtype)
+    user_emb = user_emb.to(dtype)
+    item_t = item_emb.to(dtype).t()
+    buf = torch.empty(min(chunk_size, max(n, 1)) * num_items, dtype=dtype,
+                      device=user_emb.device)
+    neg_inf = float('-inf')
+    for start in range(0, n, chunk_size):
+        u = users[start:start + chunk_size]
+        c = u.numel()
+        scores = buf[:c * num_items].view(c, num_items)
+        torch.mm(user_emb.index_select(0, u), item_t, out=scores)
+        for ex in exclusions:
+            inside = u < ex.num_users
+            uu = u if bool(inside.all()) else u.clamp(max=ex.num_users - 1)
+            batch, items = ex._neighbors(uu)
+            if not bool(inside.all()):
+                keep = inside[batch]
+                batch, items = batch[keep], items[keep]
+            scores.view(-1).index_fill_(0, batch * num_items + items, neg_inf)
+        value, index = torch.topk(scores, k, dim=1, sorted=True)
+        yield start, value, index
+
+
+def topk_items(
+    user_emb: Tensor,
+    item_emb: Tensor,
+    k: int,
+    *,
+    src_index: Optional[Tensor] = None,
+    exclude_edge_index: Exclusion = None,
+    chunk_size: Optional[int] = None,
+) -> Tensor:
+    r"""Returns the top-:math:`k` items of every (selected) user under dot
+    product scores :math:`s_{ui} = \mathbf{e}_u^{\top} \mathbf{e}_i`, scoring
+    the whole catalogue in user chunks so that memory stays bounded by
+    :obj:`chunk_size * num_items` scores.
+
+    .. math::
+        \mathrm{top}_k(u) = \operatorname{arg\,top}_k \{ s_{ui} :
+        i \in \mathcal{I} \setminus \mathcal{E}_u \}
+
+    where :math:`\mathcal{E}_u` are the user's excluded items (typically
+    the training items). Excluded items are never returned: when a user has
+    fewer than :math:`k` admissible items, the remaining slots hold
+    :obj:`-1`.
+
+    Args:
+        user_emb (torch.Tensor): User embeddings of all users.
+        item_emb (torch.Tensor): Item embeddings of all items.
+        k (int): The number of items per user.
+        src_index (torch.Tensor, optional): The users to rank, as ids into
+            :obj:`user_emb`; all users when :obj:`None`.
+            (default: :obj:`None`)
+        exclude_edge_index (torch.Tensor or PositiveIndex or list, optional):
+            (user, item) pairs never to recommend, as a
+            :obj:`('user', 'rates', 'item')`-style :obj:`[2, E]` tensor whose
+            row 0 holds user ids in the full numbering of :obj:`user_emb`, a
+            prebuilt :class:`~pyg_simce.sampler.PositiveIndex`, or a list of
+            those (e.g. training and validation edges).
+            (default: :obj:`None`)
+        chunk_size (int, optional): Users scored at once; by default chosen
+            so that a chunk of scores stays below 256 MB.
+            (default: :obj:`None`)
+
+    Shapes:
+        - **user_emb**: :obj:`[num_users, d]`
+        - **item_emb**: :obj:`[num_items, d]`
+        - **output**: :obj:`[n, k]` with :obj:`n = len(src_index)` (or
+          :obj:`num_users`), items sorted by decreasing score.
+    """
+    _check_embeddings(user_emb, item_emb)
+    num_users, num_items = user_emb.size(0), item_emb.size(0)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"'k' expected a positive integer (got {k})")
+    if k > num_items:
+        raise ValueError(f"'k' expected at most the number of items "
+                         f"{num_items} (got {k})")
+    if chunk_size is None:
+        chunk_size = default_chunk_size(num_items,
+                                        user_emb.element_size())
+    elif not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"'chunk_size' expected a positive integer "
+                         f"(got {chunk_size})")
+    users = _check_src_index(src_index, num_users, user_emb.device)
+    exclusions = build_exclusion(exclude_edge_index, num_users, num_items)
+
+    out = torch.empty(users.numel(), k, dtype=torch.long,
+                      device=user_emb.device)
+    with torch.no_grad():
+        for start, value, index in iter_topk(user_emb.detach(),
+                                             item_emb.detach(), k, users,
+                                             exclusions, chunk_size):
+            if exclusions:
+                index = index.masked_fill(value == float('-inf'), -1)
+            out[start:start + index.size(0)] = index
+    return out
+
+
+__all__ = ['topk_items', 'default_chunk_size']

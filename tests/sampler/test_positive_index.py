@@ -1,0 +1,78 @@
+import pytest
+import torch
+
+from pyg_simce.sampler import PositiveIndex
+
+
+def random_edges(num_users, num_items, num_edges, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    row = torch.randint(num_users, (num_edges, ), generator=gen)
+    col = torch.randint(num_items, (num_edges, ), generator=gen)
+    return torch.stack([row, col])
+
+
+def test_csr_matches_python_sets():
+    edge_index = random_edges(13, 17, 80)  # contains duplicates
+    index = PositiveIndex(edge_index, 15, 17)
+    sets = [set() for _ in range(15)]
+    for u, i in edge_index.t().tolist():
+        sets[u].add(i)
+    assert index.rowptr.tolist()[0] == 0
+    assert index.degree.tolist() == [len(s) for s in sets]
+    assert index.num_edges == sum(len(s) for s in sets)
+    for u in range(15):
+        lo, hi = index.rowptr[u].item(), index.rowptr[u + 1].item()
+        assert index.col[lo:hi].tolist() == sorted(sets[u])
+    item_deg = [sum(i in s for s in sets) for i in range(17)]
+    assert index.item_degree().tolist() == item_deg
+
+
+def test_contains_and_neighbors_against_sets():
+    edge_index = random_edges(20, 30, 150, seed=1)
+    index = PositiveIndex(edge_index, 20, 30)
+    sets = [set() for _ in range(20)]
+    for u, i in edge_index.t().tolist():
+        sets[u].add(i)
+    users = torch.arange(20).view(-1, 1)
+    items = torch.arange(30).view(1, -1)
+    got = index.contains(users, items)
+    assert got.shape == (20, 30)
+    expected = torch.tensor([[i in sets[u] for i in range(30)]
+                             for u in range(20)])
+    assert torch.equal(got, expected)
+
+    query = torch.tensor([7, 3, 7, 19])
+    batch, nbrs = index.neighbors(query)
+    pairs = sorted(zip(batch.tolist(), nbrs.tolist()))
+    expected_pairs = sorted((b, i) for b, u in enumerate(query.tolist())
+                            for i in sets[u])
+    assert pairs == expected_pairs
+    assert torch.all(batch[1:] >= batch[:-1])
+
+
+def test_inferred_sizes_and_empty():
+    index = PositiveIndex(torch.tensor([[0, 2], [5, 1]]))
+    assert (index.num_users, index.num_items) == (3, 6)
+    empty = PositiveIndex(torch.empty(2, 0, dtype=torch.long), 4, 5)
+    assert empty.num_edges == 0
+    assert not empty.contains(torch.tensor([1, 2]), torch.tensor([0, 4])).any()
+    batch, items = empty.neighbors(torch.tensor([0, 3]))
+    assert batch.numel() == items.numel() == 0
+
+
+def test_errors():
+    with pytest.raises(ValueError, match='edge_index'):
+        PositiveIndex(torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match='integer'):
+        PositiveIndex(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match='num_users'):
+        PositiveIndex(torch.tensor([[0, 5], [0, 1]]), num_users=5)
+    with pytest.raises(ValueError, match='num_items'):
+        PositiveIndex(torch.tensor([[0, 1], [0, 3]]), 2, 3)
+    with pytest.raises(ValueError, match='non-negative'):
+        PositiveIndex(torch.tensor([[0, -1], [0, 1]]))
+    index = PositiveIndex(torch.tensor([[0, 1], [0, 1]]), 2, 2)
+    with pytest.raises(ValueError, match='users'):
+        index.contains(torch.tensor([2]), torch.tensor([0]))
+    with pytest.raises(ValueError, match='items'):
+        index.contains(torch.tensor([0]), torch.tensor([-1]))
