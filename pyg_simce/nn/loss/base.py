@@ -1,0 +1,351 @@
+r"""Shared machinery of the ranking losses: input validation, the dense and
+ragged call forms, per-group (segment) reductions and the final reduction."""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.utils import scatter
+
+REDUCTIONS = ('mean', 'sum', 'none')
+
+
+# Hyper-parameter checks ######################################################
+
+
+def check_reduction(reduction: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Expected 'reduction' to be one of {REDUCTIONS} "
+                         f"(got {reduction!r})")
+    return reduction
+
+
+def check_float(name: str, value: float, *, positive: bool = False,
+                non_negative: bool = False) -> float:
+    r"""Validates a scalar hyper-parameter and returns it as :obj:`float`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"Expected '{name}' to be a number (got "
+                         f"{value!r})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Expected '{name}' to be finite (got {value})")
+    if positive and not value > 0:
+        raise ValueError(f"Expected '{name}' to be positive (got {value})")
+    if non_negative and value < 0:
+        raise ValueError(f"Expected '{name}' to be non-negative (got "
+                         f"{value})")
+    return value
+
+
+# Ragged groups ###############################################################
+
+
+class _ScatterMax(torch.autograd.Function):
+    r"""Per-group maximum with :obj:`-inf` for empty groups.
+
+    The backward pass splits the gradient evenly among tied maxima (as
+    :meth:`torch.amax` does) and costs one comparison, one
+    :meth:`index_add_` and one gather; the generic backward of
+    :meth:`torch.Tensor.scatter_reduce` is much slower.
+    """
+    @staticmethod
+    def forward(ctx, src: Tensor, index: Tensor, num_groups: int) -> Tensor:
+        out = src.new_full((num_groups, ), float('-inf'))
+        out.scatter_reduce_(0, index, src, reduce='amax', include_self=True)
+        ctx.save_for_backward(src, index, out)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out: Tensor) -> Tuple[Tensor, None, None]:
+        src, index, out = ctx.saved_tensors
+        mask = src == out[index]
+        ties = torch.zeros_like(out).index_add_(0, index, mask.to(out.dtype))
+        grad = (grad_out / ties.clamp_min(1.0))[index]
+        return grad.masked_fill_(~mask, 0.0), None, None
+
+
+class RaggedGroups:
+    r"""A validated ragged index: negative :obj:`e` belongs to positive
+    :obj:`index[e]` of :obj:`num_groups` positives.
+
+    Sums go through :func:`torch_geometric.utils.scatter` (which dispatches
+    to :obj:`torch_scatter` where that is faster); maxima use
+    :meth:`torch.Tensor.scatter_reduce_` with an :obj:`-inf` initial value,
+    so an empty group has maximum :obj:`-inf`.  Group sizes are computed
+    lazily, only by the losses that need them.
+
+    Args:
+        index (torch.Tensor): Group of every element, shape :obj:`[E]`.
+        num_groups (int): Number of groups :obj:`B`.
+        validate (bool, optional): Check dtype, shape and range.
+            (default: :obj:`True`)
+    """
+    def __init__(self, index: Tensor, num_groups: int,
+                 validate: bool = True):
+        if validate:
+            index = _check_index(index, num_groups)
+        self.index = index
+        self.num_groups = num_groups
+        self._count: Optional[Tensor] = None
+
+    def __len__(self) -> int:
+        return self.index.numel()
+
+    def count(self, dtype: torch.dtype) -> Tensor:
+        r"""Number of elements of each group, shape :obj:`[B]`."""
+        if self._count is None:
+            self._count = torch.bincount(self.index,
+                                         minlength=self.num_groups)
+        return self._count.to(dtype)
+
+    def sum(self, src: Tensor) -> Tensor:
+        return scatter(src, self.index, dim=0, dim_size=self.num_groups,
+                       reduce='sum')
+
+    def mean(self, src: Tensor) -> Tensor:
+        r"""Group means; an empty group has mean :obj:`0`."""
+        return self.sum(src) / self.count(src.dtype).clamp_min(1.0)
+
+    def max(self, src: Tensor) -> Tensor:
+        r"""Differentiable group maxima; :obj:`-inf` for empty groups."""
+        return _ScatterMax.apply(src, self.index, self.num_groups)
+
+    def max_detached(self, src: Tensor) -> Tensor:
+        r"""Group maxima without gradient; :obj:`-inf` for empty groups."""
+        src = src.detach()
+        out = src.new_full((self.num_groups, ), float('-inf'))
+        return out.scatter_reduce_(0, self.index, src, reduce='amax',
+                                   include_self=True)
+
+    def gather(self, per_group: Tensor) -> Tensor:
+        r"""Broadcasts a :obj:`[B]` tensor to the :obj:`[E]` elements."""
+        return per_group.index_select(0, self.index)
+
+
+def _check_index(index: Tensor, num_groups: int) -> Tensor:
+    if not isinstance(index, Tensor):
+        raise ValueError(f"Expected 'index' to be a tensor (got "
+                         f"{type(index).__name__})")
+    if index.dtype not in (torch.long, torch.int, torch.short,
+                           torch.uint8, torch.int8):
+        raise ValueError(f"Expected 'index' to hold integers (got dtype "
+                         f"{index.dtype})")
+    if index.dim() != 1:
+        raise ValueError(f"Expected 'index' to be one-dimensional [E] (got "
+                         f"shape {tuple(index.shape)})")
+    index = index.long()
+    if index.numel() > 0:
+        lo, hi = index.aminmax()
+        lo, hi = int(lo), int(hi)
+        if lo < 0 or hi >= num_groups:
+            raise ValueError(f"Expected 'index' values in [0, {num_groups}) "
+                             f"(the rows of 'pos'; got range [{lo}, {hi}])")
+    return index
+
+
+# Softmax cross-entropy core ##################################################
+
+
+def softmax_ce_dense(pos: Tensor, neg: Tensor) -> Tensor:
+    r""":math:`\log(e^{p} + \sum_j e^{n_j}) - p` per row, stably."""
+    m = torch.maximum(pos, neg.amax(dim=1)).detach()
+    total = (pos - m).exp() + (neg - m.unsqueeze(1)).exp().sum(dim=1)
+    return total.log() + m - pos
+
+
+def softmax_ce_ragged(pos: Tensor, neg: Tensor,
+                      groups: RaggedGroups) -> Tensor:
+    r"""Ragged form of :func:`softmax_ce_dense`; an empty group gives
+    :math:`\log e^{p} - p = 0`."""
+    m = torch.maximum(pos.detach(), groups.max_detached(neg))
+    total = (pos - m).exp() + groups.sum((neg - groups.gather(m)).exp())
+    return total.log() + m - pos
+
+
+# Base class ##################################################################
+
+
+class RankingLoss(torch.nn.Module):
+    r"""Base class of the ranking losses of :mod:`pyg_simce.nn.loss`.
+
+    Every loss scores one positive item against a set of negative items per
+    row and accepts two call forms:
+
+    * **dense** :obj:`loss(pos, neg)` with :obj:`pos` of shape :obj:`[B]`
+      and :obj:`neg` of shape :obj:`[B, N]` (the same :obj:`N` negatives
+      per positive);
+    * **ragged** :obj:`loss(pos, neg, index)` with :obj:`neg` and
+      :obj:`index` of shape :obj:`[E]`, where :obj:`index[e]` is the row of
+      :obj:`pos` that negative :obj:`e` belongs to.  Rows may own different
+      numbers of negatives, including none; this is how accidental hits and
+      false negatives are *removed* rather than kept.  :obj:`index` needs
+      not be sorted.
+
+    Both forms give identical values and gradients when the ragged negatives
+    are the dense ones (:obj:`index = arange(B).repeat_interleave(N)`).
+    Subclasses implement :meth:`dense` and :meth:`ragged`, each returning the
+    per-positive loss of shape :obj:`[B]`.
+
+    Scores may be any finite numbers; :obj:`-inf` negatives are allowed and
+    act as absent for the softmax- and hinge-type losses.  A non-finite loss
+    raises :class:`ValueError` naming the offending input instead of
+    returning :obj:`nan`.
+
+    Args:
+        reduction (str, optional): :obj:`"mean"` (average over the
+            :obj:`B` positives), :obj:`"sum"`, or :obj:`"none"` (the
+            per-positive loss :obj:`[B]`). (default: :obj:`"mean"`)
+    """
+    def __init__(self, reduction: str = 'mean'):
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+
+    # Interface -------------------------------------------------------------
+
+    def dense(self, pos: Tensor, neg: Tensor) -> Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def ragged(self, pos: Tensor, neg: Tensor,
+               groups: RaggedGroups) -> Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def forward(self, pos: Tensor, neg: Tensor,
+                index: Optional[Tensor] = None) -> Tensor:
+        r"""
+        Args:
+            pos (torch.Tensor): Positive scores :obj:`[B]`.
+            neg (torch.Tensor): Negative scores, :obj:`[B, N]` (dense) or
+                :obj:`[E]` (ragged).
+            index (torch.Tensor, optional): Row of :obj:`pos` of every
+                ragged negative, :obj:`[E]`. (default: :obj:`None`)
+        """
+        pos, neg, groups, _ = self._prepare(pos, neg, index)
+        out = self._dispatch(pos, neg, groups)
+        return self._finish(out, {'pos': pos, 'neg': neg})
+
+    # Helpers ---------------------------------------------------------------
+
+    def _dispatch(self, pos: Tensor, neg: Tensor,
+                  groups: Optional[RaggedGroups]) -> Tensor:
+        if groups is None:
+            return self.dense(pos, neg)
+        return self.ragged(pos, neg, groups)
+
+    def _prepare(
+        self,
+        pos: Tensor,
+        neg: Tensor,
+        index: Optional[Tensor],
+        aux: Sequence[Tuple[str, Optional[Tensor]]] = (),
+    ) -> Tuple[Tensor, Tensor, Optional[RaggedGroups], List[Optional[Tensor]]]:
+        r"""Validates the inputs and returns :obj:`(pos, neg, groups, aux)`
+        with a common floating dtype; :obj:`groups` is :obj:`None` for the
+        dense form.  :obj:`aux` are optional tensors aligned with
+        :obj:`neg` (e.g. :obj:`log_q`)."""
+        for name, t in (('pos', pos), ('neg', neg)):
+            if not isinstance(t, Tensor):
+                raise ValueError(f"Expected '{name}' to be a tensor (got "
+                                 f"{type(t).__name__})")
+            if not t.is_floating_point():
+                raise ValueError(f"Expected '{name}' to hold floating-point "
+                                 f"scores (got dtype {t.dtype})")
+        if pos.dim() != 1:
+            raise ValueError(f"Expected 'pos' to be one-dimensional [B] (got "
+                             f"shape {tuple(pos.shape)})")
+        if pos.numel() == 0:
+            raise ValueError("Expected a non-empty batch; 'pos' has no "
+                             "elements (got shape [0])")
+        if neg.device != pos.device:
+            raise ValueError(f"Expected 'pos' and 'neg' on one device (got "
+                             f"{pos.device} and {neg.device})")
+        dtype = torch.promote_types(pos.dtype, neg.dtype)
+        pos, neg = pos.to(dtype), neg.to(dtype)
+        B = pos.numel()
+
+        if index is None:
+            if neg.dim() != 2 or neg.size(0) != B:
+                raise ValueError(f"Expected 'neg' of shape [B, N] = [{B}, N] "
+                                 f"in the dense form (got shape "
+                                 f"{tuple(neg.shape)}); pass 'index' for "
+                                 f"ragged negatives")
+        else:
+            if neg.dim() != 1:
+                raise ValueError(f"Expected 'neg' to be one-dimensional [E] "
+                                 f"in the ragged form (got shape "
+                                 f"{tuple(neg.shape)})")
+            if isinstance(index, Tensor) and index.shape != neg.shape:
+                raise ValueError(f"Expected 'index' to match 'neg' in length "
+                                 f"(got {tuple(index.shape)} and "
+                                 f"{tuple(neg.shape)})")
+            if isinstance(index, Tensor) and index.device != neg.device:
+                raise ValueError(f"Expected 'index' on the device of 'neg' "
+                                 f"(got {index.device} and {neg.device})")
+
+        out_aux: List[Optional[Tensor]] = []
+        for name, t in aux:
+            if t is None:
+                out_aux.append(None)
+                continue
+            if not isinstance(t, Tensor) or not t.is_floating_point():
+                raise ValueError(f"Expected '{name}' to be a floating-point "
+                                 f"tensor (got {t!r:.60})")
+            if t.shape != neg.shape:
+                raise ValueError(f"Expected '{name}' to have the shape of "
+                                 f"'neg' {tuple(neg.shape)} (got "
+                                 f"{tuple(t.shape)})")
+            out_aux.append(t.to(device=neg.device, dtype=dtype))
+
+        if index is None and neg.size(1) == 0:
+            # No negatives at all: the ragged form with every group empty.
+            neg = neg.reshape(0)
+            out_aux = [None if t is None else t.reshape(0) for t in out_aux]
+            index = torch.empty(0, dtype=torch.long, device=neg.device)
+
+        groups = None if index is None else RaggedGroups(index, B)
+        return pos, neg, groups, out_aux
+
+    def _finish(self, out: Tensor, inputs: Dict[str, Optional[Tensor]]
+                ) -> Tensor:
+        if not bool(torch.isfinite(out.detach()).all()):
+            _raise_non_finite(inputs)
+        if self.reduction == 'mean':
+            return out.mean()
+        if self.reduction == 'sum':
+            return out.sum()
+        return out
+
+    def _hparams(self) -> Dict[str, object]:
+        return {}
+
+    def __repr__(self) -> str:
+        args = dict(self._hparams())
+        args['reduction'] = self.reduction
+        body = ', '.join(f'{k}={v!r}' for k, v in args.items())
+        return f'{self.__class__.__name__}({body})'
+
+
+def _raise_non_finite(inputs: Dict[str, Optional[Tensor]]) -> None:
+    for name, t in inputs.items():
+        if t is None:
+            continue
+        t = t.detach()
+        if name != 'neg':
+            bad = ~torch.isfinite(t)
+        else:  # -inf negatives are allowed (they act as absent)
+            bad = torch.isnan(t) | (t == float('inf'))
+        if bool(bad.any()):
+            raise ValueError(f"Expected finite scores; '{name}' holds "
+                             f"{int(bad.sum())} non-finite value(s)")
+    raise ValueError("The loss is non-finite for these inputs (check "
+                     "'pos', 'neg' and any log-probabilities for infinite "
+                     "values)")
+
+
+def softplus(x: Tensor) -> Tensor:
+    r"""Numerically stable :math:`\log(1 + e^x)`."""
+    return F.softplus(x)
+
+
+__all__ = ['RankingLoss', 'RaggedGroups', 'REDUCTIONS']

@@ -1,0 +1,37 @@
+from torch import Tensor
+
+from pyg_simce.nn.loss.base import RaggedGroups, RankingLoss, softplus
+
+
+class BCELoss(RankingLoss):
+    r"""The pointwise binary cross-entropy loss on logits: each positive is a
+    sample of class 1 and each of its negatives a sample of class 0,
+
+    .. math::
+        \mathcal{L}_{ui} = \log\left(1 + e^{-s_{ui}}\right) +
+        \sum_{j \in \mathcal{N}_{ui}} \log\left(1 + e^{s_{uj}}\right),
+
+    i.e. :math:`-\log\sigma(s_{ui}) - \sum_j \log(1 - \sigma(s_{uj}))`.  The
+    negatives are *summed*, as in `"On the Effectiveness of Sampled Softmax
+    Loss for Item Recommendation" <https://arxiv.org/abs/2201.02327>`_
+    (which samples them at a 1:4 positive:negative ratio).  A positive
+    without negatives contributes :math:`\log(1 + e^{-s_{ui}})`.
+
+    Args:
+        reduction (str, optional): :obj:`"mean"`, :obj:`"sum"` or
+            :obj:`"none"`. (default: :obj:`"mean"`)
+
+    Shapes:
+        - **input:** :obj:`pos` :math:`[B]`, :obj:`neg` :math:`[B, N]`, or
+          :obj:`neg` and :obj:`index` :math:`[E]`
+        - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
+    """
+    def __init__(self, reduction: str = 'mean'):
+        super().__init__(reduction=reduction)
+
+    def dense(self, pos: Tensor, neg: Tensor) -> Tensor:
+        return softplus(-pos) + softplus(neg).sum(dim=1)
+
+    def ragged(self, pos: Tensor, neg: Tensor,
+               groups: RaggedGroups) -> Tensor:
+        return softplus(-pos) + groups.sum(softplus(neg))
