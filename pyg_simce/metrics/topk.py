@@ -1,3 +1,4 @@
+import math
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -12,6 +13,8 @@ Exclusion = Union[None, Tensor, PositiveIndex, Sequence[Union[Tensor,
 
 #: Memory bound of one chunk of scores, in bytes (default of ``chunk_size``).
 MAX_CHUNK_BYTES = 256 * 1024 * 1024
+#: Preferred size of one chunk of scores, in bytes.
+TARGET_CHUNK_BYTES = 64 * 1024 * 1024
 
 
 def _check_embeddings(user_emb: Tensor, item_emb: Tensor) -> None:
@@ -33,16 +36,17 @@ def _check_embeddings(user_emb: Tensor, item_emb: Tensor) -> None:
 
 def default_chunk_size(num_items: int, element_size: int = 4,
                        max_bytes: int = MAX_CHUNK_BYTES) -> int:
-    r"""The number of users scored at once so that one chunk of scores,
-    :obj:`chunk_size * num_items` floats, stays within :obj:`max_bytes`
-    (256 MB by default) and within a cache-friendly working set.
+    r"""The number of users scored at once by default: one chunk of scores,
+    :obj:`chunk_size * num_items` elements, takes about 64 MB, and never more
+    than :obj:`max_bytes` (256 MB by default).
 
-    Chunks far larger than the last-level cache do not make the matrix
-    product faster; they only raise the memory peak, so the size is capped
-    at 1024 users.
+    Chunks much larger than the last-level cache do not make the matrix
+    product faster; they only raise the memory peak and make the masking and
+    selection passes read from main memory instead of the cache.
     """
     per_user = max(1, num_items) * element_size
-    return int(max(1, min(1024, max_bytes // per_user)))
+    target = min(max_bytes, TARGET_CHUNK_BYTES)
+    return int(max(1, target // per_user))
 
 
 def build_exclusion(exclude: Exclusion, num_users: int, num_items: int,
@@ -94,6 +98,22 @@ def _check_src_index(src_index: Optional[Tensor], num_users: int,
     return src_index
 
 
+def selection_block_size(num_items: int, k: int) -> int:
+    r"""The item block length :math:`L` of the two-stage top-:math:`k`
+    selection in :func:`iter_topk`, or :obj:`0` when a plain
+    :func:`torch.topk` over the whole row is used.
+
+    The selection costs about :math:`|\mathcal{I}|` cheap max operations plus
+    a :func:`torch.topk` over :math:`|\mathcal{I}|/L + kL` values, minimised
+    near :math:`L = \sqrt{|\mathcal{I}| / k}`; :math:`L` is rounded to a
+    power of two in :math:`[8, 256]`.
+    """
+    if num_items < 64 * k:
+        return 0
+    size = 2**round(math.log2(math.sqrt(num_items / k)))
+    return int(min(256, max(8, size)))
+
+
 def iter_topk(
     user_emb: Tensor,
     item_emb: Tensor,
@@ -103,35 +123,78 @@ def iter_topk(
     chunk_size: int,
 ) -> Iterator[Tuple[int, Tensor, Tensor]]:
     r"""Yields :obj:`(start, topk_value, topk_index)` for consecutive chunks of
-    :obj:`users`; excluded pairs are set to :math:`-\infty` before selection.
+    :obj:`users`, scores sorted in decreasing order; excluded pairs are set to
+    :math:`-\infty` before selection and slots that could only be filled with
+    excluded items get index :obj:`-1` (and value :math:`-\infty`).
 
-    A single score buffer of :obj:`chunk_size * num_items` elements is
-    allocated once and reused: the matrix product writes into it with
-    :obj:`out=`, and masking is one :meth:`~torch.Tensor.index_fill_` on its
-    flat view, so no chunk pays for a fresh allocation (and page faults).
+    Three things make this faster than a plain loop of
+    :obj:`matmul -> index_put -> topk` over user chunks:
+
+    1. One score buffer of :obj:`chunk_size * num_items` elements is
+       allocated once and reused: :func:`torch.mm` writes into it with
+       :obj:`out=`, so no chunk pays for a fresh allocation and its page
+       faults.
+    2. Masking is one :meth:`~torch.Tensor.index_fill_` on the buffer's flat
+       view with indices gathered from the CSR
+       :class:`~pyg_simce.sampler.PositiveIndex`.
+    3. Top-:math:`k` is a two-stage selection. The item axis is cut into
+       blocks of :math:`L` items; the :math:`k` items with the highest scores
+       always lie in the :math:`k` blocks with the highest block maxima (a
+       block outside them is beaten by :math:`k` block maxima). So one
+       vectorised :meth:`~torch.Tensor.amax` over blocks, a
+       :func:`torch.topk` over the block maxima and a :func:`torch.topk` over
+       the :math:`kL` gathered candidates replace a :func:`torch.topk` over
+       all items, which dominates the plain loop. Items are padded to a
+       multiple of :math:`L` with :math:`-\infty` scores.
     """
-    num_items = item_emb.size(0)
+    num_items, dim = item_emb.size()
     n = users.numel()
     dtype = torch.promote_types(user_emb.dtype, item_emb.dtype)
+    device = user_emb.device
     user_emb = user_emb.to(dtype)
-    item_t = item_emb.to(dtype).t()
-    buf = torch.empty(min(chunk_size, max(n, 1)) * num_items, dtype=dtype,
-                      device=user_emb.device)
+    block = selection_block_size(num_items, k)
+    if block > 0:
+        num_blocks = -(-num_items // block)
+        width = num_blocks * block
+    else:
+        num_blocks, width = 0, num_items
+    if width > num_items:
+        padded = item_emb.new_zeros(width, dim, dtype=dtype)
+        padded[:num_items] = item_emb
+        item_t = padded.t()
+    else:
+        item_t = item_emb.to(dtype).t()
+    buf = torch.empty(min(chunk_size, max(n, 1)) * width, dtype=dtype,
+                      device=device)
     neg_inf = float('-inf')
     for start in range(0, n, chunk_size):
         u = users[start:start + chunk_size]
         c = u.numel()
-        scores = buf[:c * num_items].view(c, num_items)
+        scores = buf[:c * width].view(c, width)
         torch.mm(user_emb.index_select(0, u), item_t, out=scores)
+        if width > num_items:
+            scores[:, num_items:] = neg_inf
         for ex in exclusions:
             inside = u < ex.num_users
-            uu = u if bool(inside.all()) else u.clamp(max=ex.num_users - 1)
-            batch, items = ex._neighbors(uu)
-            if not bool(inside.all()):
+            all_inside = bool(inside.all())
+            batch, items = ex._neighbors(
+                u if all_inside else u.clamp(max=ex.num_users - 1))
+            if not all_inside:
                 keep = inside[batch]
                 batch, items = batch[keep], items[keep]
-            scores.view(-1).index_fill_(0, batch * num_items + items, neg_inf)
-        value, index = torch.topk(scores, k, dim=1, sorted=True)
+            scores.view(-1).index_fill_(0, batch * width + items, neg_inf)
+        if block > 0:
+            blocks = scores.view(c, num_blocks, block)
+            top_block = blocks.amax(dim=-1).topk(k, dim=1, sorted=False)[1]
+            cand = blocks.gather(
+                1, top_block.unsqueeze(-1).expand(c, k, block))
+            value, local = cand.view(c, k * block).topk(k, dim=1)
+            index = top_block.gather(1, local // block) * block
+            index += local % block
+        else:
+            value, index = torch.topk(scores, k, dim=1, sorted=True)
+        if exclusions or width > num_items:
+            index.masked_fill_(value == neg_inf, -1)
         yield start, value, index
 
 
@@ -204,8 +267,6 @@ def topk_items(
         for start, value, index in iter_topk(user_emb.detach(),
                                              item_emb.detach(), k, users,
                                              exclusions, chunk_size):
-            if exclusions:
-                index = index.masked_fill(value == float('-inf'), -1)
             out[start:start + index.size(0)] = index
     return out
 

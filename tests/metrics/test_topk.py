@@ -66,3 +66,34 @@ def test_topk_items_errors():
         topk_items(u, v, 2, exclude_edge_index=torch.tensor([[0], [5]]))
     with pytest.raises(ValueError, match='chunk_size'):
         topk_items(u, v, 2, chunk_size=0)
+
+
+@pytest.mark.parametrize('k,chunk_size', [(1, None), (5, 3), (12, 64)])
+def test_two_stage_selection_matches_full_sort(k, chunk_size):
+    from pyg_simce.metrics.topk import selection_block_size
+    num_users, num_items = 40, 3001  # not a multiple of the block length
+    assert selection_block_size(num_items, k) > 0
+    gen = torch.Generator().manual_seed(k)
+    user_emb = torch.randn(num_users, 8, generator=gen)
+    item_emb = torch.randn(num_items, 8, generator=gen)
+    row = torch.randint(num_users, (4000, ), generator=gen)
+    col = torch.randint(num_items, (4000, ), generator=gen)
+    # user 3 rated all items but 2 (incl. padding region), user 5 all items
+    row = torch.cat([row, torch.full((num_items - 2, ), 3),
+                     torch.full((num_items, ), 5)])
+    col = torch.cat([col, torch.arange(2, num_items), torch.arange(num_items)])
+    edge_index = torch.stack([row, col])
+    scores = user_emb @ item_emb.t()
+    mask = torch.zeros(num_users, num_items, dtype=torch.bool)
+    mask[row, col] = True
+    scores[mask] = float('-inf')
+    ref_val, ref_idx = scores.topk(k, dim=1)
+    ref_idx[ref_val == float('-inf')] = -1
+    got = topk_items(user_emb, item_emb, k, exclude_edge_index=edge_index,
+                     chunk_size=chunk_size)
+    assert torch.equal(got, ref_idx)
+    assert got[5].tolist() == [-1] * k
+    kept = got[3][got[3] >= 0].tolist()
+    admissible = set((~mask[3]).nonzero().view(-1).tolist())
+    assert admissible <= {0, 1}
+    assert set(kept) <= admissible and len(kept) == min(k, len(admissible))
