@@ -1,0 +1,187 @@
+from typing import Any, Callable, Hashable, Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch.nn import Embedding
+
+from pyg_simce.nn.conv.adjacency_cache import AdjacencyCache
+from pyg_simce.nn.conv.norm import check_edge_index
+
+
+def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            value < minimum:
+        raise ValueError(f"'{name}' expected an int >= {minimum} "
+                         f"(got {value!r})")
+    return value
+
+
+class RecommenderBase(torch.nn.Module):
+    r"""The shared skeleton of the collaborative-filtering backbones:
+    layer-0 ID embeddings :math:`\mathbf{p}^{(0)}_u` and
+    :math:`\mathbf{q}^{(0)}_i` (:class:`torch.nn.Embedding`, Xavier-uniform
+    initialised as in the `"On the Effectiveness of Sampled Softmax Loss for
+    Item Recommendation" <https://arxiv.org/abs/2201.02327>`_ paper's
+    official settings), a propagation over the training interactions that
+    subclasses define in :meth:`propagate_embedding`, and dot-product scores
+
+    .. math::
+        s_{ui} = \mathbf{p}_u^{\top} \mathbf{q}_i.
+
+    The normalised adjacency of the training graph is built once and cached
+    (see :class:`~pyg_simce.nn.conv.AdjacencyCache` for when it is rebuilt);
+    :meth:`reset_parameters` also clears it.
+
+    Args:
+        num_users (int): The number of users :math:`|\mathcal{U}|`.
+        num_items (int): The number of items :math:`|\mathcal{I}|`.
+        embedding_dim (int, optional): The embedding size :math:`d`.
+            (default: :obj:`64`)
+    """
+    def __init__(self, num_users: int, num_items: int,
+                 embedding_dim: int = 64):
+        super().__init__()
+        self.num_users = _check_positive_int('num_users', num_users)
+        self.num_items = _check_positive_int('num_items', num_items)
+        self.embedding_dim = _check_positive_int('embedding_dim',
+                                                 embedding_dim)
+        self.user_embedding = Embedding(num_users, embedding_dim)
+        self.item_embedding = Embedding(num_items, embedding_dim)
+        self._cache = AdjacencyCache()
+        self._checked = AdjacencyCache()
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        r"""Re-initialises both tables (Xavier uniform) and clears the cached
+        adjacency."""
+        torch.nn.init.xavier_uniform_(self.user_embedding.weight)
+        torch.nn.init.xavier_uniform_(self.item_embedding.weight)
+        self._cache.clear()
+        self._checked.clear()
+
+    # To be defined by subclasses #############################################
+
+    def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,
+                            item_x: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Maps layer-0 embeddings to the final :obj:`(user_out, item_out)`
+        over the training edges :obj:`edge_index` (already validated)."""
+        raise NotImplementedError
+
+    # Public API ##############################################################
+
+    def get_embedding(self, edge_index: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Returns the final embeddings :obj:`(user_out, item_out)`.
+
+        Args:
+            edge_index (torch.Tensor): The :obj:`('user', 'rates', 'item')`
+                training edges :obj:`[2, E]`, row 0 user ids in
+                :obj:`[0, num_users)`, row 1 item ids in
+                :obj:`[0, num_items)`.
+
+        Shapes:
+            - **output:** :math:`(|\mathcal{U}|, d)`, :math:`(|\mathcal{I}|,
+              d)`
+        """
+        self.check_edge_index(edge_index)
+        return self.propagate_embedding(edge_index, self.user_embedding.weight,
+                                        self.item_embedding.weight)
+
+    def forward(self, edge_index: Tensor,
+                edge_label_index: Tensor) -> Tensor:
+        r"""Returns the dot-product score of every pair in
+        :obj:`edge_label_index` (row 0 users, row 1 items), propagating over
+        :obj:`edge_index`.
+
+        Shapes:
+            - **input:** :obj:`edge_index` :math:`(2, |\mathcal{E}|)`,
+              :obj:`edge_label_index` :math:`(2, B)`
+            - **output:** :math:`(B)`
+        """
+        check_edge_index(edge_label_index, (self.num_users, self.num_items),
+                         name='edge_label_index')
+        user_out, item_out = self.get_embedding(edge_index)
+        return (user_out[edge_label_index[0]] *
+                item_out[edge_label_index[1]]).sum(dim=-1)
+
+    @torch.no_grad()
+    def recommend(
+        self,
+        edge_index: Tensor,
+        src_index: Optional[Tensor] = None,
+        k: int = 20,
+        exclude_edge_index: Optional[Tensor] = None,
+    ) -> Tensor:
+        r"""Returns the top-:obj:`k` items of every user in :obj:`src_index`
+        by dot-product score over the whole catalogue, scored in user chunks
+        (memory bounded by the chunk, never users :math:`\times` items), never
+        returning a pair of :obj:`exclude_edge_index`; a user with fewer than
+        :obj:`k` admissible items gets :obj:`-1` in the remaining slots.
+
+        Args:
+            edge_index (torch.Tensor): The training edges to propagate over.
+            src_index (torch.Tensor, optional): User ids; all users when
+                :obj:`None`. (default: :obj:`None`)
+            k (int, optional): Items per user. (default: :obj:`20`)
+            exclude_edge_index (torch.Tensor, optional): :obj:`[2, E']`
+                (user, item) pairs never to recommend, typically the training
+                edges. (default: :obj:`None`)
+
+        Shapes:
+            - **output:** :math:`(|\text{src\_index}|, k)`
+        """
+        from pyg_simce.metrics import topk_items
+
+        _check_positive_int('k', k)
+        if k > self.num_items:
+            raise ValueError(f"'k' expected at most num_items="
+                             f"{self.num_items} (got {k})")
+        if src_index is not None:
+            if not isinstance(src_index, Tensor) or src_index.dim() != 1 or \
+                    src_index.dtype.is_floating_point or \
+                    src_index.dtype == torch.bool:
+                raise ValueError(f"'src_index' expected a 1-dimensional "
+                                 f"integer tensor (got "
+                                 f"{getattr(src_index, 'shape', src_index)})")
+            if src_index.numel() > 0 and (
+                    int(src_index.min()) < 0
+                    or int(src_index.max()) >= self.num_users):
+                raise ValueError(f"'src_index' expected user ids in "
+                                 f"[0, {self.num_users}) (got min "
+                                 f"{int(src_index.min())}, max "
+                                 f"{int(src_index.max())})")
+        if isinstance(exclude_edge_index, Tensor):
+            check_edge_index(exclude_edge_index,
+                             (self.num_users, self.num_items),
+                             name='exclude_edge_index')
+        user_out, item_out = self.get_embedding(edge_index)
+        return topk_items(user_out, item_out, k, src_index=src_index,
+                          exclude_edge_index=exclude_edge_index)
+
+    # Helpers for subclasses ##################################################
+
+    def check_edge_index(self, edge_index: Tensor) -> None:
+        r"""Raises a :class:`ValueError` unless :obj:`edge_index` is a valid
+        :obj:`[2, E]` user-item edge tensor for this model (checked once per
+        graph, see :class:`~pyg_simce.nn.conv.AdjacencyCache`)."""
+        size = (self.num_users, self.num_items)
+
+        def check() -> bool:
+            check_edge_index(edge_index, size)
+            return True
+
+        if not isinstance(edge_index, Tensor):
+            check()
+        self._checked.get(edge_index, size, check)
+
+    def cached_adjacency(self, edge_index: Tensor, params: Hashable,
+                         build: Callable[[], Any]) -> Any:
+        r"""Returns :obj:`build()` cached for :obj:`(edge_index, params)`."""
+        return self._cache.get(edge_index, params, build)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.num_users}, '
+                f'{self.num_items}, embedding_dim={self.embedding_dim}'
+                f'{self._extra_repr_args()})')
+
+    def _extra_repr_args(self) -> str:
+        return ''
