@@ -1,6 +1,9 @@
 r"""All-ranking top-:math:`K` evaluation and long-tail diagnostics."""
-from .topk import topk_items
+from .topk import topk_items, default_chunk_size
+from .ranking import evaluate_ranking
 
 __all__ = [
     'topk_items',
+    'default_chunk_size',
+    'evaluate_ranking',
 ]
