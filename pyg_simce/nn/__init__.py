@@ -1,0 +1,45 @@
+r"""Neural-network building blocks: propagation layers, backbones, ranking
+losses and similarity functions.
+
+Everything in :mod:`pyg_simce.nn.loss` is re-exported here, so that
+``from pyg_simce.nn import LightGCN, SimCELoss`` works.
+"""
+from pyg_simce.nn import conv, loss, models, similarity
+from pyg_simce.nn.conv import BipartiteConv
+from pyg_simce.nn.loss import (
+    BCELoss,
+    BPRLoss,
+    CCLLoss,
+    MultiMarginLoss,
+    RankingLoss,
+    SampledSoftmaxLoss,
+    SimCELoss,
+    SoftmaxLoss,
+    in_batch_negatives,
+    l2_regularization,
+    loss_resolver,
+)
+from pyg_simce.nn.models import MF, SVDPP, LightGCN, RecommenderBase
+
+__all__ = [
+    'conv',
+    'loss',
+    'models',
+    'similarity',
+    'BipartiteConv',
+    'RecommenderBase',
+    'MF',
+    'SVDPP',
+    'LightGCN',
+    'RankingLoss',
+    'BPRLoss',
+    'BCELoss',
+    'SoftmaxLoss',
+    'SampledSoftmaxLoss',
+    'SimCELoss',
+    'CCLLoss',
+    'MultiMarginLoss',
+    'in_batch_negatives',
+    'l2_regularization',
+    'loss_resolver',
+]
