@@ -29,11 +29,11 @@ def _check_ids(x: np.ndarray, name: str) -> None:
             raise ValueError(f"expected finite ids in '{name}' (got NaN or "
                              f'infinity)')
         if (x != np.round(x)).any():
-            bad = x[x != np.round(x)][0]
+            bad = x[x != np.round(x)][0].tolist()
             raise ValueError(f"expected integer ids in '{name}' (got {bad})")
     if x.dtype.kind in 'iuf' and len(x) > 0 and x.min() < 0:
         raise ValueError(f"expected non-negative ids in '{name}' "
-                         f'(got {x.min()})')
+                         f'(got {x.min().tolist()})')
     if x.dtype.kind not in 'iufUSO':
         raise ValueError(f"expected integer or string ids in '{name}' "
                          f'(got dtype {x.dtype})')
@@ -69,7 +69,7 @@ def remap_ids(raw: np.ndarray, vocab: Optional[np.ndarray] = None,
     index = np.searchsorted(vocab, raw)
     index = np.minimum(index, max(len(vocab) - 1, 0))
     if len(raw) > 0 and (len(vocab) == 0 or (vocab[index] != raw).any()):
-        bad = raw[vocab[index] != raw][0] if len(vocab) else raw[0]
+        bad = (raw[vocab[index] != raw][0] if len(vocab) else raw[0]).tolist()
         raise ValueError(f"expected every id of '{name}' in the vocabulary "
                          f'(got unknown id {bad!r})')
     return index.astype(np.int64), vocab
