@@ -1,7 +1,7 @@
 r"""Evaluation entry points of the trainer: all-ranking metrics of a model's
 embeddings (optionally over a subset of users, as reducible sums), and the
 most-popular baseline."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -18,10 +18,10 @@ def _restrict(target: Tensor, users: Optional[Tensor]) -> Tensor:
 def evaluate_sums(
     user_emb: Tensor,
     item_emb: Tensor,
-    train_edge_index: Tensor,
+    train_edge_index: Any,
     target_edge_index: Tensor,
     *,
-    exclude_edge_index: Optional[Tensor] = None,
+    exclude_edge_index: Any = None,
     ks: Sequence[int] = (10, 20, 50),
     similarity: str = 'dot',
     chunk_size: Optional[int] = None,
@@ -38,25 +38,25 @@ def evaluate_sums(
     from pyg_simce.metrics import evaluate_ranking
 
     target = _restrict(target_edge_index, users)
-    num_users = int(torch.unique(target[0]).numel()) if target.numel() else 0
-    if num_users == 0:
+    if target.size(1) == 0:
         return {}, 0
     metrics = evaluate_ranking(user_emb, item_emb, train_edge_index, target,
                                exclude_edge_index=exclude_edge_index,
                                ks=tuple(ks), chunk_size=chunk_size,
                                similarity=similarity)
+    num_users = int(metrics.pop('num_users'))
     sums = {k: float(v) * num_users for k, v in metrics.items()
-            if isinstance(v, (int, float))}
+            if isinstance(v, float)}
     return sums, num_users
 
 
 def evaluate_model(
     user_emb: Tensor,
     item_emb: Tensor,
-    train_edge_index: Tensor,
+    train_edge_index: Any,
     target_edge_index: Tensor,
     *,
-    exclude_edge_index: Optional[Tensor] = None,
+    exclude_edge_index: Any = None,
     ks: Sequence[int] = (10, 20, 50),
     similarity: str = 'dot',
     chunk_size: Optional[int] = None,

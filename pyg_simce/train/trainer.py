@@ -42,6 +42,17 @@ RESUMABLE_OPTIONS = frozenset({
 #: distinct candidate items (measured faster on CPU beyond a few negatives).
 GATHER_MAX_NEGATIVES = 4
 
+#: Losses for which a :obj:`-inf` negative score is exactly an absent
+#: negative (max / log-sum-exp / sum of softplus), so that excluded
+#: negatives can be masked in the dense layout instead of going ragged.
+INF_MASK_LOSSES = frozenset({'simce', 'ssm', 'softmax', 'bce'})
+
+#: Catalogues with at most this many (user, item) cells keep a dense boolean
+#: table of the training pairs for the shared-pool mask (32 MB).
+DENSE_MEMBERSHIP_MAX_CELLS = 1 << 25
+
+NEG_INF = float('-inf')
+
 
 class ConfigMismatchError(ValueError):
     r"""Raised when a checkpoint was written with options that differ from
@@ -377,7 +388,8 @@ class Trainer:
                                           weight_decay=self.weight_decay)
         self._sampler = self._build_sampler()
         self._positive_index = None
-        self._train_exclusion = None
+        self._dense_membership: Optional[Tensor] = None
+        self._val_index = None
 
         # Run state.
         self.epoch = 0  # completed epochs
@@ -513,28 +525,38 @@ class Trainer:
             pool = self._shared_pool(generator).to(device)
             P = pool.numel()
             scores = u @ self._similarity(item_out[pool]).t()  # [B, P]
-            hit = self.positive_index.contains(
-                users_d.view(-1, 1).expand(B, P),
-                pool.view(1, -1).expand(B, P))
-            if bool(hit.any()):
-                keep = ~hit
+            keep = self._pool_admissible(users_d, pool)  # [B, P]
+            if bool(keep.all()):
+                loss = self.loss(pos, scores)
+                counts = torch.full((P, ), B, device=device)
+            elif self.loss_name in INF_MASK_LOSSES:
+                # -inf is exactly "absent" for these losses: dense and fast.
+                loss = self.loss(pos, scores.masked_fill(~keep, NEG_INF))
+                counts = keep.sum(dim=0)
+            else:
                 row, col = keep.nonzero(as_tuple=True)
                 loss = self.loss(pos, scores[row, col], row)
                 counts = keep.sum(dim=0)
-            else:
-                loss = self.loss(pos, scores)
-                counts = torch.full((P, ), B, device=device)
             reg_terms.append(item_w0[pool] *
                              counts.to(item_w0.dtype).sqrt().unsqueeze(1))
         elif mode == 'in-batch':
             from pyg_simce.nn.loss import in_batch_negatives
 
-            # Repeated positive items of the batch are not negatives.
-            pos, neg, row = in_batch_negatives(
-                user_out[users_d], item_out[items_d],
-                similarity=self.train_similarity,
-                remove_accidental_hits=True, item_index=items_d)
-            loss = self.loss(pos, neg, row)
+            # pos [B], neg [B, B - 1]: row r against the other rows' items.
+            pos, neg = in_batch_negatives(user_out[users_d],
+                                          item_out[items_d],
+                                          similarity=self.train_similarity)
+            same = items_d.view(-1, 1) == items_d.view(1, -1)
+            same = same.flatten()[1:].view(B - 1, B + 1)[:, :-1].reshape(
+                B, B - 1)
+            if not bool(same.any()):
+                loss = self.loss(pos, neg)
+            elif self.loss_name in INF_MASK_LOSSES:
+                # A repeated positive item is not a negative of its row.
+                loss = self.loss(pos, neg.masked_fill(same, NEG_INF))
+            else:
+                row, col = (~same).nonzero(as_tuple=True)
+                loss = self.loss(pos, neg[row, col], row)
         elif mode == 'full':
             scores = u @ self._similarity(item_out).t()  # [B, I]
             loss = self.loss.forward_full(scores, items_d)
@@ -545,6 +567,19 @@ class Trainer:
             loss = loss + l2_regularization(*reg_terms, batch_size=B,
                                             weight=self.reg)
         return loss
+
+    def _pool_admissible(self, users: Tensor, pool: Tensor) -> Tensor:
+        # [B, P] mask: True where pool[j] is not a training item of users[b].
+        if self._dense_membership is None and \
+                self.num_users * self.num_items <= DENSE_MEMBERSHIP_MAX_CELLS:
+            table = torch.zeros(self.num_users, self.num_items,
+                                dtype=torch.bool, device=self.device)
+            table[self.edge_index[0], self.edge_index[1]] = True
+            self._dense_membership = table
+        if self._dense_membership is not None:
+            return ~self._dense_membership[users.view(-1, 1),
+                                           pool.view(1, -1)]
+        return self._sampler.pool_mask(users, pool)
 
     def _shared_pool(self, generator: Optional[torch.Generator]) -> Tensor:
         sample_shared = getattr(self._sampler, 'sample_shared', None)
@@ -584,8 +619,7 @@ class Trainer:
             split = 'valid'
         elif split == 'test':
             data = self.test_data
-            exclude = (None if self.val_data is None else _label_index_of(
-                self.val_data, 'val_data'))
+            exclude = self._validation_index()
         else:
             raise ValueError(f"'split' expected 'valid' or 'test' "
                              f"(got '{split}')")
@@ -593,10 +627,22 @@ class Trainer:
             raise ValueError(f"no '{split}' split to evaluate")
         target = _label_index_of(data, f'{split} data')
         user_out, item_out = self.embeddings()
-        return evaluate_model(user_out, item_out, self.edge_index, target,
+        return evaluate_model(user_out, item_out, self.positive_index, target,
                               exclude_edge_index=exclude, ks=self.ks,
                               similarity=self.test_similarity,
                               chunk_size=self.eval_chunk_size, users=users)
+
+    def _validation_index(self) -> Any:
+        # The validation targets as a PositiveIndex (built once), masked
+        # when scoring the test split.
+        if self.val_data is None:
+            return None
+        if self._val_index is None:
+            from pyg_simce.sampler import PositiveIndex
+            self._val_index = PositiveIndex(
+                _label_index_of(self.val_data, 'val_data').to(self.device),
+                self.num_users, self.num_items)
+        return self._val_index
 
     # Checkpoints #############################################################
 
