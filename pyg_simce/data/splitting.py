@@ -116,13 +116,19 @@ def make_parts(base: HeteroData, edge_index: Tensor, part: np.ndarray,
     ``num_duplicates`` count of :obj:`base` are copied into every part;
     edge attributes (``rating``, ``time``) follow the training edges.
     """
-    part_t = torch.from_numpy(np.asarray(part))
-    train_mask = part_t == 0
-    train_index = edge_index[:, train_mask]
+    part = np.asarray(part)
+    edges = edge_index.numpy()
+    index = [np.flatnonzero(part == p) for p in (0, 1, 2)]
+    train_pos = torch.from_numpy(index[0])
+    train_index = torch.from_numpy(edges[:, index[0]])
+    reverse_index = train_index.flip([0])
+    train_attrs = {
+        key: value[train_pos]
+        for key, value in (edge_attrs or {}).items()
+    }
     parts = []
     for p in (0, 1, 2):
-        mask = part_t == p
-        if p == 1 and not bool(mask.any()):
+        if p == 1 and len(index[1]) == 0:
             parts.append(None)
             continue
         out = HeteroData()
@@ -130,11 +136,12 @@ def make_parts(base: HeteroData, edge_index: Tensor, part: np.ndarray,
             for key, value in base[node_type].items():
                 out[node_type][key] = value
         out[RATES].edge_index = train_index
-        out[RATED_BY].edge_index = train_index.flip([0])
-        for key, value in (edge_attrs or {}).items():
-            out[RATES][key] = value[train_mask]
-            out[RATED_BY][key] = out[RATES][key]
-        out[RATES].edge_label_index = edge_index[:, mask]
+        out[RATED_BY].edge_index = reverse_index
+        for key, value in train_attrs.items():
+            out[RATES][key] = value
+            out[RATED_BY][key] = value
+        out[RATES].edge_label_index = (train_index if p == 0 else
+                                       torch.from_numpy(edges[:, index[p]]))
         num_duplicates = getattr(base, 'num_duplicates', None)
         if num_duplicates is not None:
             out.num_duplicates = num_duplicates
