@@ -87,7 +87,7 @@ def _fmt(value: Any) -> str:
             return f'{value:.3e}'
         if value == int(value):
             return f'{int(value):,}'
-        return f'{value:,.4f}'
+        return f'{value:,.4f}' if abs(value) < 1 else f'{value:,.2f}'
     if isinstance(value, int):
         return f'{value:,}'
     return str(value)

@@ -34,7 +34,7 @@ def test_statistics_of_data_and_split():
     assert lines[0] == 'toy'
     assert any(line.startswith('users') and line.endswith(' 3')
                for line in lines)
-    assert 'min 2  25% 2.5000  50% 3  75% 3.5000  max 4' in text
+    assert 'min 2  25% 2.50  50% 3  75% 3.50  max 4' in text
     assert 'duplicates_removed' in text
 
 
