@@ -1,12 +1,13 @@
 r"""Shared machinery of the ranking losses: input validation, the dense and
 ragged call forms, per-group (segment) reductions and the final reduction."""
+import contextlib
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.utils import scatter
+from torch_geometric.utils import scatter, segment
 
 REDUCTIONS = ('mean', 'sum', 'none')
 
@@ -40,69 +41,147 @@ def check_float(name: str, value: float, *, positive: bool = False,
 
 # Ragged groups ###############################################################
 
+_UNIFORM_FAST_PATH = [True]
 
-class _ScatterMax(torch.autograd.Function):
+
+@contextlib.contextmanager
+def uniform_fast_path(enabled: bool) -> Iterator[None]:
+    r"""Context manager that enables or disables the dense fast path for
+    sorted ragged inputs whose groups all have the same size (used by tests
+    and benchmarks to exercise the general segment path)."""
+    old = _UNIFORM_FAST_PATH[0]
+    _UNIFORM_FAST_PATH[0] = bool(enabled)
+    try:
+        yield
+    finally:
+        _UNIFORM_FAST_PATH[0] = old
+
+
+class _GroupSum(torch.autograd.Function):
+    r"""Per-group sum :obj:`[E] -> [B]` whose backward is a plain gather
+    (:meth:`index_select`), much faster on CPU than the generic backward of
+    :meth:`scatter_add_` (a :meth:`gather` on a broadcast index)."""
+    @staticmethod
+    def forward(ctx, src: Tensor, groups: 'RaggedGroups') -> Tensor:
+        ctx.groups = groups
+        return groups._sum_kernel(src)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tuple[Tensor, None]:
+        return ctx.groups.gather(grad), None
+
+
+class _Gather(torch.autograd.Function):
+    r"""Broadcast :obj:`[B] -> [E]`; its backward is the per-group sum."""
+    @staticmethod
+    def forward(ctx, src: Tensor, groups: 'RaggedGroups') -> Tensor:
+        ctx.groups = groups
+        return src.index_select(0, groups.index)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tuple[Tensor, None]:
+        return ctx.groups.sum(grad), None
+
+
+class _GroupMax(torch.autograd.Function):
     r"""Per-group maximum with :obj:`-inf` for empty groups.
 
     The backward pass splits the gradient evenly among tied maxima (as
-    :meth:`torch.amax` does) and costs one comparison, one
-    :meth:`index_add_` and one gather; the generic backward of
-    :meth:`torch.Tensor.scatter_reduce` is much slower.
+    :meth:`torch.amax` does); ties are only counted when there are any.
     """
     @staticmethod
-    def forward(ctx, src: Tensor, index: Tensor, num_groups: int) -> Tensor:
-        out = src.new_full((num_groups, ), float('-inf'))
-        out.scatter_reduce_(0, index, src, reduce='amax', include_self=True)
-        ctx.save_for_backward(src, index, out)
+    def forward(ctx, src: Tensor, groups: 'RaggedGroups') -> Tensor:
+        out = groups.max_detached(src)
+        ctx.groups = groups
+        ctx.save_for_backward(src, out)
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out: Tensor) -> Tuple[Tensor, None, None]:
-        src, index, out = ctx.saved_tensors
-        mask = src == out[index]
-        ties = torch.zeros_like(out).index_add_(0, index, mask.to(out.dtype))
-        grad = (grad_out / ties.clamp_min(1.0))[index]
-        return grad.masked_fill_(~mask, 0.0), None, None
+    def backward(ctx, grad_out: Tensor) -> Tuple[Tensor, None]:
+        src, out = ctx.saved_tensors
+        groups: RaggedGroups = ctx.groups
+        mask = src == out.index_select(0, groups.index)
+        # Without ties, exactly one element per finite group matches.
+        if int(mask.sum()) != int((out > float('-inf')).sum()):
+            ties = groups._sum_kernel(mask.to(out.dtype))
+            grad_out = grad_out / ties.clamp_min(1.0)
+        grad = grad_out.index_select(0, groups.index)
+        return grad.masked_fill_(~mask, 0.0), None
 
 
 class RaggedGroups:
-    r"""A validated ragged index: negative :obj:`e` belongs to positive
-    :obj:`index[e]` of :obj:`num_groups` positives.
+    r"""A validated ragged index: element :obj:`e` belongs to group (row)
+    :obj:`index[e]` of :obj:`num_groups` groups.
 
-    Sums go through :func:`torch_geometric.utils.scatter` (which dispatches
-    to :obj:`torch_scatter` where that is faster); maxima use
+    A sorted index (as built by :func:`torch.repeat_interleave` or
+    :func:`~pyg_simce.nn.loss.in_batch_negatives`) is detected with one
+    comparison pass; it is then validated by its first and last entries, its
+    group sizes come from :func:`torch.searchsorted`, and sums run as
+    contiguous segment reductions (:func:`torch_geometric.utils.segment`,
+    which uses :obj:`torch_scatter.segment_csr` when installed).  An unsorted
+    index is validated with one :meth:`aminmax` and reduced with
+    :func:`torch_geometric.utils.scatter`.  Maxima use
     :meth:`torch.Tensor.scatter_reduce_` with an :obj:`-inf` initial value,
-    so an empty group has maximum :obj:`-inf`.  Group sizes are computed
-    lazily, only by the losses that need them.
+    so an empty group has maximum :obj:`-inf`.
+
+    A sorted index whose groups all have :obj:`N` elements is exactly the
+    dense layout; :attr:`uniform` is then :obj:`N` and the losses reshape to
+    :obj:`[B, N]` and take their dense path.
 
     Args:
         index (torch.Tensor): Group of every element, shape :obj:`[E]`.
         num_groups (int): Number of groups :obj:`B`.
-        validate (bool, optional): Check dtype, shape and range.
-            (default: :obj:`True`)
     """
-    def __init__(self, index: Tensor, num_groups: int,
-                 validate: bool = True):
-        if validate:
-            index = _check_index(index, num_groups)
+    def __init__(self, index: Tensor, num_groups: int):
+        index = _check_index(index)
+        E, B = index.numel(), num_groups
         self.index = index
-        self.num_groups = num_groups
+        self.num_groups = B
+        self.sorted = E <= 1 or bool((index[1:] >= index[:-1]).all())
+        if E > 0:
+            if self.sorted:
+                lo, hi = int(index[0]), int(index[-1])
+            else:
+                lo_t, hi_t = index.aminmax()
+                lo, hi = int(lo_t), int(hi_t)
+            if lo < 0 or hi >= B:
+                raise ValueError(f"Expected 'index' values in [0, {B}) (the "
+                                 f"rows of 'pos'; got range [{lo}, {hi}])")
         self._count: Optional[Tensor] = None
+        self.ptr: Optional[Tensor] = None
+        self.uniform: Optional[int] = None
+        if self.sorted:
+            bounds = torch.arange(B + 1, device=index.device)
+            self.ptr = torch.searchsorted(index, bounds)
+            self._count = self.ptr.diff()
+            if E > 0 and E % B == 0 and _UNIFORM_FAST_PATH[0]:
+                if bool((self._count == E // B).all()):
+                    self.uniform = E // B
 
     def __len__(self) -> int:
         return self.index.numel()
 
-    def count(self, dtype: torch.dtype) -> Tensor:
+    def count(self, dtype: Optional[torch.dtype] = None) -> Tensor:
         r"""Number of elements of each group, shape :obj:`[B]`."""
         if self._count is None:
-            self._count = torch.bincount(self.index,
-                                         minlength=self.num_groups)
-        return self._count.to(dtype)
+            ones = torch.ones_like(self.index)
+            self._count = torch.zeros(self.num_groups, dtype=torch.long,
+                                      device=self.index.device).scatter_add_(
+                                          0, self.index, ones)
+        return self._count if dtype is None else self._count.to(dtype)
 
-    def sum(self, src: Tensor) -> Tensor:
+    def _sum_kernel(self, src: Tensor) -> Tensor:
+        if self.ptr is not None:
+            if src.numel() == 0:
+                return src.new_zeros(self.num_groups)
+            return segment(src, self.ptr, reduce='sum')
         return scatter(src, self.index, dim=0, dim_size=self.num_groups,
                        reduce='sum')
+
+    def sum(self, src: Tensor) -> Tensor:
+        r"""Differentiable group sums :obj:`[E] -> [B]`."""
+        return _GroupSum.apply(src, self)
 
     def mean(self, src: Tensor) -> Tensor:
         r"""Group means; an empty group has mean :obj:`0`."""
@@ -110,7 +189,7 @@ class RaggedGroups:
 
     def max(self, src: Tensor) -> Tensor:
         r"""Differentiable group maxima; :obj:`-inf` for empty groups."""
-        return _ScatterMax.apply(src, self.index, self.num_groups)
+        return _GroupMax.apply(src, self)
 
     def max_detached(self, src: Tensor) -> Tensor:
         r"""Group maxima without gradient; :obj:`-inf` for empty groups."""
@@ -120,11 +199,12 @@ class RaggedGroups:
                                    include_self=True)
 
     def gather(self, per_group: Tensor) -> Tensor:
-        r"""Broadcasts a :obj:`[B]` tensor to the :obj:`[E]` elements."""
-        return per_group.index_select(0, self.index)
+        r"""Differentiable broadcast of a :obj:`[B]` tensor to the
+        :obj:`[E]` elements."""
+        return _Gather.apply(per_group, self)
 
 
-def _check_index(index: Tensor, num_groups: int) -> Tensor:
+def _check_index(index: Tensor) -> Tensor:
     if not isinstance(index, Tensor):
         raise ValueError(f"Expected 'index' to be a tensor (got "
                          f"{type(index).__name__})")
@@ -135,14 +215,7 @@ def _check_index(index: Tensor, num_groups: int) -> Tensor:
     if index.dim() != 1:
         raise ValueError(f"Expected 'index' to be one-dimensional [E] (got "
                          f"shape {tuple(index.shape)})")
-    index = index.long()
-    if index.numel() > 0:
-        lo, hi = index.aminmax()
-        lo, hi = int(lo), int(hi)
-        if lo < 0 or hi >= num_groups:
-            raise ValueError(f"Expected 'index' values in [0, {num_groups}) "
-                             f"(the rows of 'pos'; got range [{lo}, {hi}])")
-    return index
+    return index.long()
 
 
 # Softmax cross-entropy core ##################################################
@@ -155,10 +228,28 @@ def softmax_ce_dense(pos: Tensor, neg: Tensor) -> Tensor:
     return total.log() + m - pos
 
 
-def softmax_ce_ragged(pos: Tensor, neg: Tensor,
-                      groups: RaggedGroups) -> Tensor:
-    r"""Ragged form of :func:`softmax_ce_dense`; an empty group gives
-    :math:`\log e^{p} - p = 0`."""
+def softmax_ce_ragged(pos: Tensor, neg: Tensor, groups: RaggedGroups,
+                      scale: float = 1.0,
+                      neg_offset: Optional[Tensor] = None) -> Tensor:
+    r"""Ragged form of :func:`softmax_ce_dense` on the logits :obj:`pos`
+    and :obj:`scale * neg - neg_offset`; an empty group gives
+    :math:`\log e^{p} - p = 0`.
+
+    The loss equals :math:`\log(1 + \sum_j e^{n_j - p})`.  Shifting by the
+    positive is exact whenever no :math:`e^{n_j - p}` overflows (underflow
+    only drops terms below the precision of :math:`\log(1 + \cdot)`), and
+    needs no per-group maximum; on overflow the per-group maximum shift is
+    used instead.  Scaling, offset and shift are fused into one pass.
+    """
+    diff = torch.add(groups.gather(-pos), neg, alpha=scale)
+    if neg_offset is not None:
+        diff = diff - neg_offset
+    total = groups.sum(diff.exp())
+    if bool(torch.isfinite(total).all()):
+        return torch.log1p(total)
+    neg = neg * scale
+    if neg_offset is not None:
+        neg = neg - neg_offset
     m = torch.maximum(pos.detach(), groups.max_detached(neg))
     total = (pos - m).exp() + groups.sum((neg - groups.gather(m)).exp())
     return total.log() + m - pos
@@ -228,10 +319,15 @@ class RankingLoss(torch.nn.Module):
     # Helpers ---------------------------------------------------------------
 
     def _dispatch(self, pos: Tensor, neg: Tensor,
-                  groups: Optional[RaggedGroups]) -> Tensor:
+                  groups: Optional[RaggedGroups], dense_fn=None,
+                  ragged_fn=None) -> Tensor:
+        dense_fn = self.dense if dense_fn is None else dense_fn
+        ragged_fn = self.ragged if ragged_fn is None else ragged_fn
         if groups is None:
-            return self.dense(pos, neg)
-        return self.ragged(pos, neg, groups)
+            return dense_fn(pos, neg)
+        if groups.uniform is not None:  # sorted, equal sizes: dense layout
+            return dense_fn(pos, neg.view(pos.numel(), groups.uniform))
+        return ragged_fn(pos, neg, groups)
 
     def _prepare(
         self,
@@ -348,4 +444,4 @@ def softplus(x: Tensor) -> Tensor:
     return F.softplus(x)
 
 
-__all__ = ['RankingLoss', 'RaggedGroups', 'REDUCTIONS']
+__all__ = ['RankingLoss', 'RaggedGroups', 'REDUCTIONS', 'uniform_fast_path']

@@ -36,4 +36,4 @@ class BPRLoss(RankingLoss):
 
     def ragged(self, pos: Tensor, neg: Tensor,
                groups: RaggedGroups) -> Tensor:
-        return groups.mean(softplus(neg - groups.gather(pos)))
+        return groups.mean(softplus(neg + groups.gather(-pos)))

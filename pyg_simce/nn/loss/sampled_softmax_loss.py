@@ -83,9 +83,7 @@ class SampledSoftmaxLoss(RankingLoss):
         pos, neg, groups, (log_q, ) = self._prepare(pos, neg, index,
                                                     [('log_q', log_q)])
         t = self.temperature
-        pos_logit, neg_logit = pos / t, neg / t
-        if log_q is not None:
-            neg_logit = neg_logit - log_q
+        pos_logit = pos / t
         if pos_log_q is not None:
             if (not isinstance(pos_log_q, Tensor)
                     or not pos_log_q.is_floating_point()
@@ -94,10 +92,17 @@ class SampledSoftmaxLoss(RankingLoss):
                                  f"floating-point tensor of shape "
                                  f"{tuple(pos.shape)} (got {pos_log_q!r:.60})")
             pos_logit = pos_logit - pos_log_q.to(pos)
-        if groups is None:
-            out = softmax_ce_dense(pos_logit, neg_logit)
-        else:
-            out = softmax_ce_ragged(pos_logit, neg_logit, groups)
+
+        def dense(p: Tensor, n: Tensor) -> Tensor:
+            n = n / t
+            if log_q is not None:
+                n = n - log_q.view(n.shape)
+            return softmax_ce_dense(p, n)
+
+        def ragged(p: Tensor, n: Tensor, groups: RaggedGroups) -> Tensor:
+            return softmax_ce_ragged(p, n, groups, 1.0 / t, log_q)
+
+        out = self._dispatch(pos_logit, neg, groups, dense, ragged)
         return self._finish(out, {'pos': pos, 'neg': neg, 'log_q': log_q,
                                   'pos_log_q': pos_log_q})
 
@@ -108,4 +113,4 @@ class SampledSoftmaxLoss(RankingLoss):
     def ragged(self, pos: Tensor, neg: Tensor,
                groups: RaggedGroups) -> Tensor:
         t = self.temperature
-        return softmax_ce_ragged(pos / t, neg / t, groups)
+        return softmax_ce_ragged(pos / t, neg, groups, 1.0 / t)

@@ -59,7 +59,7 @@ class SoftmaxLoss(RankingLoss):
     def ragged(self, pos: Tensor, neg: Tensor,
                groups: RaggedGroups) -> Tensor:
         t = self.temperature
-        return softmax_ce_ragged(pos / t, neg / t, groups)
+        return softmax_ce_ragged(pos / t, neg, groups, 1.0 / t)
 
     def forward_full(self, scores: Tensor, target: Tensor,
                      mask: Optional[Tensor] = None) -> Tensor:

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from pyg_simce.nn.loss.base import uniform_fast_path
 from pyg_simce.nn.loss import (
     BCELoss,
     BPRLoss,
@@ -159,8 +160,11 @@ def test_dense_matches_reference(name, make, ref, B, N):
 
 @pytest.mark.parametrize('name,make,ref', CASES, ids=IDS)
 @pytest.mark.parametrize('B', [1, 5, 23])
-def test_ragged_matches_reference(name, make, ref, B):
+@pytest.mark.parametrize('sort', [False, True], ids=['scatter', 'segment'])
+def test_ragged_matches_reference(name, make, ref, B, sort):
     index = uneven_ragged(B, seed=B)
+    if sort:  # sorted index: validated by its ends, segment reductions
+        index = index.sort().values
     pos = scores(B, seed=B + 100, scale=2.0).requires_grad_()
     neg = scores(index.numel(), seed=B + 200, scale=2.0).requires_grad_()
     for reduction in ('mean', 'sum', 'none'):
@@ -182,15 +186,19 @@ def test_ragged_matches_reference(name, make, ref, B):
 
 @pytest.mark.parametrize('name,make,ref', CASES, ids=IDS)
 @pytest.mark.parametrize('B,N', [(4, 1), (9, 16)])
-def test_dense_equals_ragged(name, make, ref, B, N):
+@pytest.mark.parametrize('layout', ['shuffled', 'sorted', 'sorted_uniform'])
+def test_dense_equals_ragged(name, make, ref, B, N, layout):
     pos = scores(B, seed=1, scale=3.0).requires_grad_()
     neg = scores(B, N, seed=2, scale=3.0).requires_grad_()
     index = torch.arange(B).repeat_interleave(N)
     perm = torch.randperm(B * N, generator=torch.Generator().manual_seed(3))
+    if layout != 'shuffled':
+        perm = torch.arange(B * N)
     loss = make()
     loss.reduction = 'none'
     dense = loss(pos, neg)
-    ragged = loss(pos, neg.reshape(-1)[perm], index[perm])
+    with uniform_fast_path(layout == 'sorted_uniform'):
+        ragged = loss(pos, neg.reshape(-1)[perm], index[perm])
     torch.testing.assert_close(dense, ragged, rtol=1e-12, atol=1e-12)
     g_dense = torch.autograd.grad(dense.sum(), (pos, neg))
     g_ragged = torch.autograd.grad(ragged.sum(), (pos, neg))
@@ -212,7 +220,7 @@ def test_no_negatives_dense_and_ragged_agree(name, make, ref):
 
 @pytest.mark.parametrize('name,make,ref', CASES, ids=IDS)
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
-@pytest.mark.parametrize('ragged', [False, True])
+@pytest.mark.parametrize('ragged', [False, 'uniform', 'segment', 'scatter'])
 def test_finite_at_large_scores(name, make, ref, dtype, ragged):
     B, N = 6, 5
     g = torch.Generator().manual_seed(7)
@@ -225,7 +233,11 @@ def test_finite_at_large_scores(name, make, ref, dtype, ragged):
     loss = make()
     if ragged:
         index = torch.arange(B).repeat_interleave(N)
-        out = loss(pos, neg.reshape(-1), index)
+        perm = torch.arange(B * N)
+        if ragged == 'scatter':
+            perm = torch.randperm(B * N, generator=g)
+        with uniform_fast_path(ragged == 'uniform'):
+            out = loss(pos, neg.reshape(-1)[perm], index[perm])
     else:
         out = loss(pos, neg)
     assert torch.isfinite(out)

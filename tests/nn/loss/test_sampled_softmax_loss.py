@@ -63,3 +63,40 @@ def test_default_temperature_and_validation():
         loss(pos, neg, pos_log_q=torch.zeros(2))
     with pytest.raises(ValueError, match="'log_q'"):
         loss(pos, neg, log_q=torch.full((3, 2), float('-inf')))
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_ragged_overflow_falls_back_to_max_shift(dtype):
+    # exp(n - p) overflows: the shift-by-positive fast path must not be used.
+    pos = torch.tensor([-900.0, 0.0, 5.0], dtype=dtype, requires_grad=True)
+    neg = torch.tensor([900.0, 899.0, 1.0, -3.0, 2.0], dtype=dtype,
+                       requires_grad=True)
+    index = torch.tensor([0, 0, 1, 2, 2])
+    loss = SampledSoftmaxLoss(temperature=1.0, reduction='none')
+    out = loss(pos, neg, index)
+    # float64 reference (logsumexp in float32 is itself inexact at 900)
+    p64 = pos.detach().double().requires_grad_()
+    n64 = neg.detach().double().requires_grad_()
+    rows = [torch.cat([p64[b:b + 1], n64[index == b]]) for b in range(3)]
+    exp = torch.stack([torch.logsumexp(r, 0) - r[0] for r in rows])
+    torch.testing.assert_close(out.double(), exp)
+    ga = torch.autograd.grad(out.sum(), (pos, neg))
+    gb = torch.autograd.grad(exp.sum(), (p64, n64))
+    for a, b in zip(ga, gb):
+        assert bool(torch.isfinite(a).all())
+        torch.testing.assert_close(a.double(), b, rtol=1e-6, atol=1e-6)
+
+
+def test_log_q_on_the_uniform_fast_path():
+    from pyg_simce.nn.loss.base import uniform_fast_path
+    g = torch.Generator().manual_seed(2)
+    pos = torch.rand(4, generator=g, dtype=torch.float64)
+    neg = torch.rand(4, 3, generator=g, dtype=torch.float64)
+    log_q = torch.rand(4, 3, generator=g, dtype=torch.float64).log()
+    index = torch.arange(4).repeat_interleave(3)
+    loss = SampledSoftmaxLoss(0.3, reduction='none')
+    exp = loss(pos, neg, log_q=log_q)
+    for fast in (True, False):
+        with uniform_fast_path(fast):
+            out = loss(pos, neg.reshape(-1), index, log_q.reshape(-1))
+        torch.testing.assert_close(out, exp)
