@@ -93,13 +93,15 @@ def _require(directory: Path, names: Sequence[str], dataset: str) -> Path:
 
 
 def _resplit(parts: List[Interactions], split: str,
-             ratios: Optional[Sequence[float]], seed: int) -> InteractionSplit:
+             ratios: Optional[Sequence[float]],
+             seed: int) -> InteractionSplit:
     data = build_hetero_data(*Interactions.concat(*parts))
     return split_data(data, split, ratios, seed)
 
 
 def _presplit(directory: Path, dataset: str, kind: str, split: str,
-              ratios: Optional[Sequence[float]], seed: int) -> InteractionSplit:
+              ratios: Optional[Sequence[float]],
+              seed: int) -> InteractionSplit:
     if kind == 'lightgcn':
         train_names = ('train.txt', 'train.txt.gz')
         test_names = ('test.txt', 'test.txt.gz')
