@@ -7,8 +7,10 @@ is a CSR-times-dense product and the backward product reuses the cached
 transpose, instead of autograd's generic sparse backward, which rebuilds a
 transposed COO matrix on every call.  :meth:`SparseAdjacency.propagate` fuses
 :math:`K` propagation steps and their weighted sum into one autograd node that
-stores no intermediate embeddings.  Indices are 32-bit whenever they fit,
-which is what the CPU sparse kernels take.
+stores no intermediate embeddings; when a loss needs only some rows (the
+batch's users and items), the last forward product and the first backward
+product are restricted to those rows' entries.  Indices are 32-bit whenever
+they fit, which is what the CPU sparse kernels take.
 """
 import warnings
 from typing import Optional, Sequence, Tuple
@@ -85,13 +87,39 @@ def csr_select_rows(adj: Tensor, rows: Tensor) -> Tensor:
                 (rows.numel(), adj.size(1)))
 
 
+def csr_select_columns(adj: Tensor, cols: Tensor) -> Tensor:
+    r"""Returns the CSR matrix :obj:`adj[:, cols]` for distinct :obj:`cols`
+    (column :obj:`j` of the result is column :obj:`cols[j]`), by one
+    filtering pass over the stored entries (no sort)."""
+    crow, col, value = adj.crow_indices().long(), adj.col_indices(), \
+        adj.values()
+    lookup = torch.full((adj.size(1), ), -1, dtype=col.dtype,
+                        device=col.device)
+    lookup[cols] = torch.arange(cols.numel(), dtype=col.dtype,
+                                device=col.device)
+    local = lookup[col.long()]
+    mask = local >= 0
+    kept = torch.zeros(col.numel() + 1, dtype=torch.long, device=col.device)
+    torch.cumsum(mask, 0, out=kept[1:])
+    return _csr(kept[crow].to(col.dtype), local[mask], value[mask],
+                (adj.size(0), cols.numel()))
+
+
 def csr_transpose(adj: Tensor) -> Tensor:
-    r"""Returns :math:`\mathbf{A}^{\top}` of a CSR matrix as a CSR matrix."""
-    crow, col = adj.crow_indices().long(), adj.col_indices()
+    r"""Returns :math:`\mathbf{A}^{\top}` of a coalesced CSR matrix as a
+    CSR matrix (a stable counting sort by column)."""
+    crow, col, value = adj.crow_indices().long(), adj.col_indices(), \
+        adj.values()
+    num_rows, num_cols = adj.size(0), adj.size(1)
     row = torch.repeat_interleave(
-        torch.arange(adj.size(0), device=crow.device), crow[1:] - crow[:-1],
-        output_size=col.numel())
-    return to_csr(col, row, adj.values(), (adj.size(1), adj.size(0)))
+        torch.arange(num_rows, dtype=col.dtype, device=col.device),
+        crow[1:] - crow[:-1], output_size=col.numel())
+    perm = torch.sort(col, stable=True).indices
+    crow_t = torch.zeros(num_cols + 1, dtype=torch.long, device=col.device)
+    torch.cumsum(torch.bincount(col.long(), minlength=num_cols), 0,
+                 out=crow_t[1:])
+    return _csr(crow_t.to(col.dtype), row[perm], value[perm],
+                (num_cols, num_rows))
 
 
 class _CSRMatmul(torch.autograd.Function):
@@ -110,29 +138,58 @@ class _MultiHop(torch.autograd.Function):
     # out = sum_k w_k A^k x as one node.  The last product is fused into the
     # running sum (addmm), and the backward runs Horner's scheme on the cached
     # A^T, t <- w_k g + A^T t, so no intermediate embedding is stored.
+    # With `rows`, only out[rows] is returned: the last forward product uses
+    # the rows' entries of A only, and the first backward product the
+    # matching columns of A^T only (the incoming gradient is zero elsewhere).
     @staticmethod
     def forward(ctx, x: Tensor, adj: Tensor, adj_t: Tensor,
-                weights: Tuple[float, ...]) -> Tensor:
+                weights: Tuple[float, ...], rows: Optional[Tensor]) -> Tensor:
         K = len(weights) - 1
-        ctx.adj_t, ctx.weights = adj_t, weights
-        out = x * weights[0]
+        ctx.adj_t, ctx.weights, ctx.rows = adj_t, weights, None
+        if rows is None:
+            out = x * weights[0]
+            h = x
+            for k in range(1, K):
+                h = adj @ h
+                out.add_(h, alpha=weights[k])
+            if K >= 1:
+                out = torch.addmm(out, adj, h, alpha=weights[K])
+            return out
+        unique, inverse = torch.unique(rows, return_inverse=True)
+        ctx.rows, ctx.unique, ctx.inverse = rows, unique, inverse
+        ctx.num_nodes = x.size(0)
+        out = x[unique] * weights[0]
         h = x
         for k in range(1, K):
             h = adj @ h
-            out.add_(h, alpha=weights[k])
+            out.add_(h[unique], alpha=weights[k])
         if K >= 1:
-            out = torch.addmm(out, adj, h, alpha=weights[K])
-        return out
+            out = torch.addmm(out, csr_select_rows(adj, unique), h,
+                              alpha=weights[K])
+        return out[inverse]
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         weights, adj_t = ctx.weights, ctx.adj_t
         K = len(weights) - 1
         grad = grad.contiguous()
-        t = grad * weights[K]
-        for k in range(K - 1, -1, -1):
-            t = torch.addmm(grad, adj_t, t, beta=weights[k])
-        return t, None, None, None
+        if ctx.rows is None:
+            t = grad * weights[K]
+            for k in range(K - 1, -1, -1):
+                t = torch.addmm(grad, adj_t, t, beta=weights[k])
+            return t, None, None, None, None
+        unique = ctx.unique
+        g = grad.new_zeros(unique.numel(), grad.size(1))
+        g.index_add_(0, ctx.inverse, grad)
+        full = grad.new_zeros(ctx.num_nodes, grad.size(1))
+        full[unique] = g
+        if K == 0:
+            return full.mul_(weights[0]), None, None, None, None
+        t = torch.addmm(full, csr_select_columns(adj_t, unique), g,
+                        beta=weights[K - 1], alpha=weights[K])
+        for k in range(K - 2, -1, -1):
+            t = torch.addmm(full, adj_t, t, beta=weights[k])
+        return t, None, None, None, None
 
 
 def csr_matmul(x: Tensor, adj: Tensor, adj_t: Tensor) -> Tensor:
@@ -240,17 +297,29 @@ class SparseAdjacency:
         :obj:`x`)."""
         return _CSRMatmul.apply(x, self.adj, self.adj_t)
 
-    def propagate(self, x: Tensor, weights: Sequence[float]) -> Tensor:
+    def propagate(self, x: Tensor, weights: Sequence[float],
+                  rows: Optional[Tensor] = None) -> Tensor:
         r"""Returns :math:`\sum_{k=0}^{K} w_k \hat{\mathbf{A}}^k \mathbf{X}`
         with :math:`K = \text{len(weights)} - 1` (square matrices only), as a
-        single autograd node that stores no intermediate embedding."""
+        single autograd node that stores no intermediate embedding.
+
+        With :obj:`rows` (a 1-D index, repeats allowed) only those rows of the
+        result are returned, exactly as :obj:`propagate(x, weights)[rows]`,
+        but cheaper: the last forward product touches only the entries of
+        those rows, and the first backward product only the matching
+        columns of :math:`\hat{\mathbf{A}}^{\top}`."""
         if self.adj.size(0) != self.adj.size(1):
             raise ValueError(f"'propagate' expected a square adjacency "
                              f"(got {list(self.adj.shape)})")
         weights = tuple(float(w) for w in weights)
         if len(weights) == 0:
             raise ValueError("'weights' expected at least one entry (got 0)")
-        return _MultiHop.apply(x, self.adj, self.adj_t, weights)
+        if rows is not None and (rows.dim() != 1 or rows.dtype.is_floating_point
+                                 or rows.dtype == torch.bool):
+            raise ValueError(f"'rows' expected a 1-dimensional integer "
+                             f"tensor (got {rows.dtype}, shape "
+                             f"{list(rows.shape)})")
+        return _MultiHop.apply(x, self.adj, self.adj_t, weights, rows)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(size={list(self.size)}, '

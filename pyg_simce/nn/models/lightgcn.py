@@ -38,8 +38,10 @@ class LightGCN(RecommenderBase):
     The :math:`K` layers and the weighted sum run as one autograd node on the
     cached CSR adjacency (:meth:`pyg_simce.nn.conv.SparseAdjacency.propagate`):
     :math:`K` CSR products forward, :math:`K` with the cached transpose
-    backward, no intermediate layer stored.  :meth:`forward` gathers users
-    and items with one indexing operation.
+    backward, no intermediate layer stored.  :meth:`forward` computes only
+    the rows of the scored users and items, which restricts the last forward
+    product and the first backward product to the edges of those rows (the
+    result and its gradients are the same as from :meth:`get_embedding`).
 
     Args:
         num_users (int): The number of users.
@@ -104,17 +106,15 @@ class LightGCN(RecommenderBase):
             edge_index, params, lambda: SparseAdjacency.from_user_item(
                 edge_index, U, I, self.alpha0, self.alpha1, dtype))
 
-    def _propagate_stacked(self, edge_index: Tensor, x: Tensor) -> Tensor:
-        # sum_k a_k A^k x for the stacked [U + I, d] embeddings, users first.
+    def _propagate_stacked(self, edge_index: Tensor, x: Tensor,
+                           rows: Optional[Tensor] = None) -> Tensor:
+        # sum_k a_k A^k x for the stacked [U + I, d] embeddings, users first
+        # (only `rows` of it when given).
         weights = self.layer_weights.tolist()
         if self.num_layers == 0:
-            return x * weights[0]
-        return self._adjacency(edge_index, x.dtype).propagate(x, weights)
-
-    def _propagate_all(self, edge_index: Tensor) -> Tensor:
-        self.check_edge_index(edge_index)
-        x = torch.cat([self.user_embedding.weight, self.item_embedding.weight])
-        return self._propagate_stacked(edge_index, x)
+            return (x if rows is None else x[rows]) * weights[0]
+        return self._adjacency(edge_index, x.dtype).propagate(
+            x, weights, rows)
 
     def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,
                             item_x: Tensor) -> Tuple[Tensor, Tensor]:
@@ -125,10 +125,11 @@ class LightGCN(RecommenderBase):
                 edge_label_index: Tensor) -> Tensor:
         check_edge_index(edge_label_index, (self.num_users, self.num_items),
                          name='edge_label_index')
-        out = self._propagate_all(edge_index)
-        index = torch.cat([edge_label_index[0],
-                           edge_label_index[1] + self.num_users])
-        src, dst = out[index].chunk(2)
+        self.check_edge_index(edge_index)
+        x = torch.cat([self.user_embedding.weight, self.item_embedding.weight])
+        rows = torch.cat([edge_label_index[0],
+                          edge_label_index[1] + self.num_users])
+        src, dst = self._propagate_stacked(edge_index, x, rows).chunk(2)
         return (src * dst).sum(dim=-1)
 
     def _extra_repr_args(self) -> str:

@@ -6,6 +6,7 @@ import torch
 from pyg_simce.nn.conv import (
     SparseAdjacency,
     csr_matmul,
+    csr_select_columns,
     csr_select_rows,
     csr_transpose,
     to_csr,
@@ -149,3 +150,39 @@ def test_constructor_computes_transpose():
     dense = torch.tensor([[0.0, 2.0], [0.0, 0.0], [1.0, 3.0]])
     adj = SparseAdjacency(dense.to_sparse_csr())
     assert torch.equal(adj.adj_t.to_dense(), dense.t())
+
+
+def test_csr_select_columns():
+    gen = torch.Generator().manual_seed(3)
+    dense = torch.rand(6, 8, generator=gen)
+    dense[dense < 0.5] = 0
+    csr = to_csr(*dense.nonzero().t(), dense[dense != 0], (6, 8))
+    cols = torch.tensor([7, 2, 0])
+    assert torch.equal(csr_select_columns(csr, cols).to_dense(),
+                       dense[:, cols])
+
+
+@pytest.mark.parametrize('alpha0,alpha1', [(0.5, 0.5), (1.0, 0.0)])
+@pytest.mark.parametrize('weights', [(1.0, ), (0.5, 0.5), (0.2, 0.3, 0.1,
+                                                             0.4)])
+def test_propagate_rows_equals_full_then_index(alpha0, alpha1, weights):
+    edge_index, U, I = user_item_graph()
+    adj = SparseAdjacency.from_user_item(edge_index, U, I, alpha0, alpha1,
+                                         dtype=torch.float64)
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(U + I, 3, dtype=torch.float64, generator=gen,
+                    requires_grad=True)
+    rows = torch.tensor([7, 0, 4, 7, 10, 2])  # repeats, isolated 4 and 10
+    out = adj.propagate(x, weights, rows)
+    expected = adj.propagate(x, weights)[rows]
+    assert torch.allclose(out, expected)
+    grad_out = torch.randn(out.shape, dtype=torch.float64, generator=gen)
+    g1, = torch.autograd.grad(out, x, grad_out)
+    g2, = torch.autograd.grad(expected, x, grad_out)
+    assert torch.allclose(g1, g2)
+    assert torch.autograd.gradcheck(
+        lambda t: adj.propagate(t, weights, rows), (x, ))
+    empty = adj.propagate(x, weights, rows[:0])
+    assert empty.shape == (0, 3)
+    with pytest.raises(ValueError, match='rows'):
+        adj.propagate(x, weights, rows.float())

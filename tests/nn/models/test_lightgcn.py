@@ -181,3 +181,23 @@ def test_invalid_edge_index():
         model.get_embedding(edge_index.float())
     with pytest.raises(ValueError, match="'edge_label_index'"):
         model(edge_index, torch.tensor([[0], [9]]))
+
+
+@pytest.mark.parametrize('alpha0,alpha1', [(0.5, 0.5), (1.0, 0.0)])
+@pytest.mark.parametrize('num_layers', [0, 1, 3])
+def test_forward_rows_path_gradients_equal_dense(alpha0, alpha1, num_layers):
+    edge_index, U, I = graph()
+    torch.manual_seed(1)
+    model = LightGCN(U, I, 4, num_layers=num_layers, alpha0=alpha0,
+                     alpha1=alpha1).double()
+    label = torch.tensor([[0, 5, 2, 2, 3], [6, 0, 1, 1, 4]])
+    scores = model(edge_index, label)
+    exp_user, exp_item = dense_lightgcn(
+        model, dense_A(edge_index, U, I, alpha0, alpha1))
+    expected = (exp_user[label[0]] * exp_item[label[1]]).sum(-1)
+    assert torch.allclose(scores, expected)
+    params = [model.user_embedding.weight, model.item_embedding.weight]
+    w = torch.randn(5, dtype=torch.float64)
+    for a, b in zip(torch.autograd.grad((scores * w).sum(), params),
+                    torch.autograd.grad((expected * w).sum(), params)):
+        assert torch.allclose(a, b)
