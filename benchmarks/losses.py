@@ -15,7 +15,8 @@ call as in training:
 
 Prints milliseconds of CPU time (median of ``--repeat`` runs; wall-clock
 median and minimum are recorded too) and the ratios to the baseline and to
-the dense form; the target is ragged_general/dense <= 3.  Writes ``benchmarks/results/speed/losses.json``.
+the dense form; the target is ragged_general/dense <= 3.  Writes
+``benchmarks/results/speed/losses.json``.
 By default the kernels run single-threaded (``--threads 1``): on a shared
 machine this gives far more stable ratios; ``--threads 0`` keeps PyTorch's
 default.

@@ -27,7 +27,6 @@ norm is below :obj:`eps` is divided by :obj:`eps` instead, so the result is
 """
 from typing import Callable
 
-import torch
 from torch import Tensor
 
 Similarity = Callable[[Tensor, Tensor], Tensor]

@@ -19,7 +19,8 @@ def test_matches_binary_cross_entropy_with_logits_summed_per_row():
 
 def test_positive_without_negatives_keeps_its_term():
     pos = torch.tensor([0.3, -1.0], dtype=torch.float64)
-    out = BCELoss(reduction='none')(pos, torch.tensor([2.0], dtype=torch.float64),
+    two = torch.tensor([2.0], dtype=torch.float64)
+    out = BCELoss(reduction='none')(pos, two,
                                     torch.tensor([1]))
     exp = torch.stack([F.softplus(-pos[0]), F.softplus(-pos[1]) +
                        F.softplus(torch.tensor(2.0).double())])

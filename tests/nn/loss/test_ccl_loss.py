@@ -15,7 +15,8 @@ def test_only_negatives_above_margin_count():
 
 def test_positive_without_negatives_keeps_positive_term():
     pos = torch.tensor([0.2, 0.9], dtype=torch.float64)
-    out = CCLLoss(reduction='none')(pos, torch.tensor([0.95], dtype=torch.float64),
+    near = torch.tensor([0.95], dtype=torch.float64)
+    out = CCLLoss(reduction='none')(pos, near,
                                     torch.tensor([1]))
     torch.testing.assert_close(
         out, torch.tensor([0.8, 0.1 + 150 * 0.05], dtype=torch.float64))
