@@ -169,20 +169,20 @@ def longtail_decomposition(
                                                   similarity)
         users = (target.degree > 0).nonzero().view(-1).to(device)
         num_targets = target.degree.to(device)[users].to(torch.float64)
-        for start, _, index in iter_topk(user_emb, item_emb, k, users,
+        index = torch.empty(users.numel(), k, dtype=torch.long,
+                            device=device)
+        for start, _, chunk in iter_topk(user_emb, item_emb, k, users,
                                          exclusions, chunk_size):
-            c = index.size(0)
-            u = users[start:start + c]
-            valid = index >= 0
-            safe = index.clamp(min=0)
-            hits = target._contains_keys(u.view(-1, 1) * num_items +
-                                         safe) & valid
-            g = group[safe]
-            weight = hits.to(torch.float64) / num_targets[start:start +
-                                                          c].view(-1, 1)
-            recall_g.index_add_(0, g.view(-1), weight.view(-1))
-            slots_g.index_add_(0, g[valid], torch.ones_like(
-                g[valid], dtype=torch.float64))
+            index[start:start + chunk.size(0)] = chunk
+        valid = index >= 0
+        safe = index.clamp(min=0)
+        hits = target._contains_keys(users.view(-1, 1) * num_items +
+                                     safe) & valid
+        g = group[safe]
+        weight = hits.to(torch.float64) / num_targets.view(-1, 1)
+        recall_g.index_add_(0, g.view(-1), weight.view(-1))
+        slots_g.index_add_(0, g[valid],
+                           torch.ones_like(g[valid], dtype=torch.float64))
 
     n = users.numel()
     recall_g = recall_g / n

@@ -205,37 +205,30 @@ def evaluate_ranking(
         user_emb, item_emb = normalize_similarity(user_emb.detach(),
                                                   item_emb.detach(),
                                                   similarity)
-        num_targets_all = target.degree
-        users = (num_targets_all > 0).nonzero().view(-1)
-        users = users.to(user_emb.device)
         target.to(user_emb.device)
         for ex in exclusions:
             ex.to(user_emb.device)
-        num_targets = num_targets_all[users]
+        users = (target.degree > 0).nonzero().view(-1)
+        num_targets = target.degree[users]
 
-        parts: Dict[str, List[Tensor]] = {}
-        topk_parts: List[Tensor] = []
+        # The top-K lists are kept ([n, K] ids, small); hits and metrics are
+        # computed once at the end instead of a dozen small ops per chunk.
+        topk = torch.empty(users.numel(), kmax, dtype=torch.long,
+                           device=user_emb.device)
         for start, _, index in iter_topk(user_emb, item_emb, kmax, users,
                                          exclusions, chunk_size):
-            u = users[start:start + index.size(0)]
-            valid = index >= 0
-            hits = target._contains_keys(u.view(-1, 1) * num_items +
-                                         index.clamp(min=0)) & valid
-            per_user = ranking_metrics(hits, num_targets[start:start +
-                                                         index.size(0)], ks)
-            for key, value in per_user.items():
-                parts.setdefault(key, []).append(value)
-            if return_per_user:
-                topk_parts.append(index)
+            topk[start:start + index.size(0)] = index
+        hits = target._contains_keys(users.view(-1, 1) * num_items +
+                                     topk.clamp(min=0)) & (topk >= 0)
+        per_user_all = ranking_metrics(hits, num_targets, ks)
 
     result: Dict[str, Any] = {}
-    per_user_all = {key: torch.cat(value) for key, value in parts.items()}
     for k in ks:
         for name in METRICS:
             key = f'{name}@{k}'
             result[key] = float(per_user_all[key].mean())
     result['num_users'] = int(users.numel())
     if return_per_user:
-        result['per_user'] = {'user_index': users,
-                              'topk': torch.cat(topk_parts), **per_user_all}
+        result['per_user'] = {'user_index': users, 'topk': topk,
+                              **per_user_all}
     return result

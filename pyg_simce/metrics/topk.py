@@ -1,5 +1,6 @@
 import math
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+import time
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -121,6 +122,7 @@ def iter_topk(
     users: Tensor,
     exclusions: List[PositiveIndex],
     chunk_size: int,
+    timings: Optional[Dict[str, float]] = None,
 ) -> Iterator[Tuple[int, Tensor, Tensor]]:
     r"""Yields :obj:`(start, topk_value, topk_index)` for consecutive chunks of
     :obj:`users`, scores sorted in decreasing order; excluded pairs are set to
@@ -167,22 +169,42 @@ def iter_topk(
     buf = torch.empty(min(chunk_size, max(n, 1)) * width, dtype=dtype,
                       device=device)
     neg_inf = float('-inf')
-    for start in range(0, n, chunk_size):
+    clock = time.perf_counter if timings is not None else None
+    # Gather the excluded pairs of all users once, as flat offsets into a
+    # chunk's buffer relative to the chunk's first row; per chunk, masking
+    # is then one slice, one subtraction and one index_fill_.
+    masks: List[Tuple[Tensor, Tensor]] = []
+    for ex in exclusions:
+        inside = users < ex.num_users
+        all_inside = bool(inside.all())
+        batch, items = ex._neighbors(
+            users if all_inside else users.clamp(max=ex.num_users - 1))
+        if not all_inside:
+            keep = inside[batch]
+            batch, items = batch[keep], items[keep]
+        ptr = torch.searchsorted(
+            batch, torch.arange(0, n + chunk_size, chunk_size,
+                                device=device)).tolist()
+        masks.append((batch * width + items, ptr))
+    for chunk_id, start in enumerate(range(0, n, chunk_size)):
         u = users[start:start + chunk_size]
         c = u.numel()
         scores = buf[:c * width].view(c, width)
+        if clock is not None:
+            t0 = clock()
         torch.mm(user_emb.index_select(0, u), item_t, out=scores)
+        if clock is not None:
+            t1 = clock()
         if width > num_items:
             scores[:, num_items:] = neg_inf
-        for ex in exclusions:
-            inside = u < ex.num_users
-            all_inside = bool(inside.all())
-            batch, items = ex._neighbors(
-                u if all_inside else u.clamp(max=ex.num_users - 1))
-            if not all_inside:
-                keep = inside[batch]
-                batch, items = batch[keep], items[keep]
-            scores.view(-1).index_fill_(0, batch * width + items, neg_inf)
+        flat_scores = scores.view(-1)
+        for flat, ptr in masks:
+            lo, hi = ptr[chunk_id], ptr[chunk_id + 1]
+            if hi > lo:
+                flat_scores.index_fill_(0, flat[lo:hi] - start * width,
+                                        neg_inf)
+        if clock is not None:
+            t2 = clock()
         if block > 0:
             blocks = scores.view(c, num_blocks, block)
             top_block = blocks.amax(dim=-1).topk(k, dim=1, sorted=False)[1]
@@ -195,6 +217,11 @@ def iter_topk(
             value, index = torch.topk(scores, k, dim=1, sorted=True)
         if exclusions or width > num_items:
             index.masked_fill_(value == neg_inf, -1)
+        if clock is not None:
+            t3 = clock()
+            for key, sec in (('matmul', t1 - t0), ('mask', t2 - t1),
+                             ('select', t3 - t2)):
+                timings[key] = timings.get(key, 0.0) + sec
         yield start, value, index
 
 
