@@ -243,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
                    'sample (default: 0)')
     g.add_argument('--device', default='cpu',
                    help="cpu, cuda, cuda:N or auto (default: cpu)")
+    g.add_argument('--threads', default='auto', metavar='N|auto',
+                   help='CPU threads of torch; auto keeps torch\'s default '
+                   'unless the machine is already busy (load average near '
+                   'the core count), then uses 1, because parallel kernels '
+                   'stall on contended cores (default: auto)')
 
     g = t.add_argument_group('output')
     g.add_argument('--out', metavar='results.json',
@@ -379,6 +384,32 @@ def _resolve_device(text: str) -> str:
     return str(dev)
 
 
+def _resolve_threads(text: Any) -> int:
+    r"""Number of torch CPU threads for :obj:`--threads` (see its help)."""
+    import torch
+    if isinstance(text, int):
+        value = text
+    elif str(text).lower() == 'auto':
+        value = torch.get_num_threads()
+        try:
+            load = os.getloadavg()[0]
+        except (OSError, AttributeError):  # pragma: no cover - Windows
+            load = 0.0
+        cores = os.cpu_count() or 1
+        if value > 1 and load >= cores - 0.5:
+            value = 1
+    else:
+        try:
+            value = int(text)
+        except ValueError:
+            raise CLIError(f"--threads expected a positive integer or "
+                           f"'auto' (got '{text}')") from None
+    if value < 1:
+        raise CLIError(f"--threads expected a positive integer or 'auto' "
+                       f"(got {value})")
+    return value
+
+
 def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
     r"""Checks every training option before anything is loaded and returns
     the per-loss defaults resolved into concrete values."""
@@ -465,6 +496,7 @@ def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
     if sampler in ('uniform', 'popularity', 'shared') and num_negatives is None:
         num_negatives = defaults['num_negatives'] or 1
 
+    args.threads = _resolve_threads(args.threads)
     if args.resume and args.checkpoint_dir is None:
         raise CLIError('--resume expected --checkpoint-dir DIR')
     args.device = _resolve_device(args.device)
@@ -635,6 +667,9 @@ def _prepare_training(args: argparse.Namespace,
 
     from pyg_simce.train import Trainer
 
+    threads = getattr(args, 'threads', None)
+    if isinstance(threads, int) and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
     split = load_split(args)
     num_users, num_items = split.num_users, split.num_items
     torch.manual_seed(args.seed)

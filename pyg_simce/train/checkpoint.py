@@ -31,8 +31,13 @@ def to_safe(obj: Any) -> Any:
     Raises:
         TypeError: If a value of another type is found.
     """
-    if obj is None or isinstance(obj, (bool, int, float, str, bytes)):
+    if obj is None:
         return obj
+    # Subclasses (e.g. torch.__version__, a TorchVersion) become plain
+    # built-ins, which weights_only loading accepts.
+    for kind in (bool, int, float, str, bytes):
+        if isinstance(obj, kind):
+            return kind(obj)
     if isinstance(obj, torch.Tensor):
         return obj
     if isinstance(obj, (torch.Size, torch.dtype, torch.device)):

@@ -34,7 +34,7 @@ RESUMABLE_OPTIONS = frozenset({
     'epochs', 'time_budget', 'eval_every', 'patience', 'ks', 'quiet',
     'device', 'log_path', 'checkpoint_dir', 'checkpoint_every',
     'eval_chunk_size', 'out', 'log', 'resume', 'data_root', 'k',
-    'checkpoint', 'command'
+    'checkpoint', 'command', 'threads'
 })
 
 #: Per-user negatives up to this many per positive are scored by gathering
@@ -292,6 +292,11 @@ class Trainer:
             if sim not in SIMILARITIES:
                 raise ValueError(f"'{name}' expected one of "
                                  f"{', '.join(SIMILARITIES)} (got '{sim}')")
+        if self.loss_name == 'softmax' and negative_sampling != 'full':
+            raise ValueError(f"the softmax loss expected "
+                             f"negative_sampling='full' (got "
+                             f"'{negative_sampling}'); use 'ssm' for "
+                             f"sampled negatives")
         if negative_sampling in ('uniform', 'popularity', 'shared'):
             if num_negatives is None:
                 raise ValueError(f"'num_negatives' expected a positive "
@@ -306,11 +311,6 @@ class Trainer:
             if not hasattr(loss, 'forward_full'):
                 raise ValueError(f"negative_sampling='full' expected the "
                                  f"softmax loss (got '{self.loss_name}')")
-        if self.loss_name == 'softmax' and negative_sampling != 'full':
-            raise ValueError(f"the softmax loss expected "
-                             f"negative_sampling='full' (got "
-                             f"'{negative_sampling}'); use 'ssm' for "
-                             f"sampled negatives")
         ks = tuple(sorted({int(k) for k in ks}))
         if not ks or ks[0] < 1:
             raise ValueError(f"'ks' expected positive cut-offs (got {ks})")

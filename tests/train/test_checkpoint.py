@@ -113,3 +113,8 @@ def test_latest_checkpoint(tmp_path):
     assert latest_checkpoint(tmp_path) is None
     save_checkpoint({'format': 'x'}, tmp_path / 'last.pt')
     assert latest_checkpoint(tmp_path) == tmp_path / 'last.pt'
+
+
+def test_str_subclasses_become_plain_strings(tmp_path):
+    save_checkpoint({'format': 'x', 'v': torch.__version__}, tmp_path / 'c.pt')
+    assert load_checkpoint(tmp_path / 'c.pt')['v'] == str(torch.__version__)
