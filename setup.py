@@ -25,6 +25,7 @@ test_requires = [
     'pytest>=7.0',
     'pytest-timeout>=2.1',
     'hypothesis>=6.0',
+    'pandas>=1.5',  # PyG's AmazonBook / MovieLens100K process raw files with it
 ]
 
 extras_require = {
