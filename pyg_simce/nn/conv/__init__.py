@@ -9,7 +9,6 @@ from pyg_simce.nn.conv.norm import (
 from pyg_simce.nn.conv.sparse_adjacency import (
     SparseAdjacency,
     csr_matmul,
-    csr_select_columns,
     csr_select_rows,
     csr_transpose,
     to_csr,
@@ -24,7 +23,6 @@ __all__ = [
     'check_edge_index',
     'inverse_degree_power',
     'csr_matmul',
-    'csr_select_columns',
     'csr_select_rows',
     'csr_transpose',
     'to_csr',

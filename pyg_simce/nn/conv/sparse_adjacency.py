@@ -87,24 +87,6 @@ def csr_select_rows(adj: Tensor, rows: Tensor) -> Tensor:
                 (rows.numel(), adj.size(1)))
 
 
-def csr_select_columns(adj: Tensor, cols: Tensor) -> Tensor:
-    r"""Returns the CSR matrix :obj:`adj[:, cols]` for distinct :obj:`cols`
-    (column :obj:`j` of the result is column :obj:`cols[j]`), by one
-    filtering pass over the stored entries (no sort)."""
-    crow, col, value = adj.crow_indices().long(), adj.col_indices(), \
-        adj.values()
-    lookup = torch.full((adj.size(1), ), -1, dtype=col.dtype,
-                        device=col.device)
-    lookup[cols] = torch.arange(cols.numel(), dtype=col.dtype,
-                                device=col.device)
-    local = lookup[col.long()]
-    mask = local >= 0
-    kept = torch.zeros(col.numel() + 1, dtype=torch.long, device=col.device)
-    torch.cumsum(mask, 0, out=kept[1:])
-    return _csr(kept[crow].to(col.dtype), local[mask], value[mask],
-                (adj.size(0), cols.numel()))
-
-
 def csr_transpose(adj: Tensor) -> Tensor:
     r"""Returns :math:`\mathbf{A}^{\top}` of a coalesced CSR matrix as a
     CSR matrix (a stable counting sort by column)."""
@@ -139,8 +121,8 @@ class _MultiHop(torch.autograd.Function):
     # running sum (addmm), and the backward runs Horner's scheme on the cached
     # A^T, t <- w_k g + A^T t, so no intermediate embedding is stored.
     # With `rows`, only out[rows] is returned: the last forward product uses
-    # the rows' entries of A only, and the first backward product the
-    # matching columns of A^T only (the incoming gradient is zero elsewhere).
+    # the rows' entries of A only, and the first backward product their
+    # transpose only (the incoming gradient is zero on every other row).
     @staticmethod
     def forward(ctx, x: Tensor, adj: Tensor, adj_t: Tensor,
                 weights: Tuple[float, ...], rows: Optional[Tensor]) -> Tensor:
@@ -164,8 +146,8 @@ class _MultiHop(torch.autograd.Function):
             h = adj @ h
             out.add_(h[unique], alpha=weights[k])
         if K >= 1:
-            out = torch.addmm(out, csr_select_rows(adj, unique), h,
-                              alpha=weights[K])
+            ctx.sub = csr_select_rows(adj, unique)
+            out = torch.addmm(out, ctx.sub, h, alpha=weights[K])
         return out[inverse]
 
     @staticmethod
@@ -185,7 +167,8 @@ class _MultiHop(torch.autograd.Function):
         full[unique] = g
         if K == 0:
             return full.mul_(weights[0]), None, None, None, None
-        t = torch.addmm(full, csr_select_columns(adj_t, unique), g,
+        # A^T S^T g = (S A)^T g: the transposed row block of the forward.
+        t = torch.addmm(full, csr_transpose(ctx.sub), g,
                         beta=weights[K - 1], alpha=weights[K])
         for k in range(K - 2, -1, -1):
             t = torch.addmm(full, adj_t, t, beta=weights[k])
@@ -306,8 +289,7 @@ class SparseAdjacency:
         With :obj:`rows` (a 1-D index, repeats allowed) only those rows of the
         result are returned, exactly as :obj:`propagate(x, weights)[rows]`,
         but cheaper: the last forward product touches only the entries of
-        those rows, and the first backward product only the matching
-        columns of :math:`\hat{\mathbf{A}}^{\top}`."""
+        those rows, and the first backward product only their transpose."""
         if self.adj.size(0) != self.adj.size(1):
             raise ValueError(f"'propagate' expected a square adjacency "
                              f"(got {list(self.adj.shape)})")

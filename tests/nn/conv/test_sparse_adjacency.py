@@ -6,7 +6,6 @@ import torch
 from pyg_simce.nn.conv import (
     SparseAdjacency,
     csr_matmul,
-    csr_select_columns,
     csr_select_rows,
     csr_transpose,
     to_csr,
@@ -150,16 +149,6 @@ def test_constructor_computes_transpose():
     dense = torch.tensor([[0.0, 2.0], [0.0, 0.0], [1.0, 3.0]])
     adj = SparseAdjacency(dense.to_sparse_csr())
     assert torch.equal(adj.adj_t.to_dense(), dense.t())
-
-
-def test_csr_select_columns():
-    gen = torch.Generator().manual_seed(3)
-    dense = torch.rand(6, 8, generator=gen)
-    dense[dense < 0.5] = 0
-    csr = to_csr(*dense.nonzero().t(), dense[dense != 0], (6, 8))
-    cols = torch.tensor([7, 2, 0])
-    assert torch.equal(csr_select_columns(csr, cols).to_dense(),
-                       dense[:, cols])
 
 
 @pytest.mark.parametrize('alpha0,alpha1', [(0.5, 0.5), (1.0, 0.0)])
