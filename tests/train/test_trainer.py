@@ -334,7 +334,7 @@ def test_in_batch_negatives_exclude_repeated_items(split):
 
     class Recorder(SampledSoftmaxLoss):
         def forward(self, pos, neg, index=None, **kwargs):
-            captured.update(pos=pos, neg=neg)
+            captured.update(pos=pos, neg=neg, index=index)
             return super().forward(pos, neg, index, **kwargs)
 
     trainer = _trainer(split, Recorder(temperature=0.1))
@@ -342,12 +342,26 @@ def test_in_batch_negatives_exclude_repeated_items(split):
     assert trainer.train_similarity == 'cosine'
     users = torch.tensor([0, 1, 2])
     items = torch.tensor([5, 7, 5])
-    trainer.batch_loss(users, items)
+    generic = trainer.batch_loss(users, items)
     neg = captured['neg']
-    assert neg.shape == (3, 2)
-    # Row 0's negatives are the items of rows 1 and 2; row 2 holds item 5.
-    assert torch.isinf(neg[0, 1]) and torch.isinf(neg[2, 0])
-    assert torch.isfinite(neg[1]).all()
+    # Row r: scores against every batch item; the positive itself (the
+    # diagonal) and the repeated item 5 (rows 0 and 2) are absent (-inf).
+    expected_inf = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 0, 1]]).bool()
+    assert torch.equal(torch.isinf(neg), expected_inf)
+    # The fused fast path of the plain loss gives the same value.
+    fast = _trainer(split, SampledSoftmaxLoss(temperature=0.1))
+    fast.model.load_state_dict(trainer.model.state_dict())
+    assert float(fast.batch_loss(users, items)) == pytest.approx(
+        float(generic), rel=1e-5)
+    # Mean-type losses drop the same negatives through the ragged form.
+    bpr = _trainer(split, BPRLoss(), negative_sampling='in-batch')
+    bpr.model.load_state_dict(trainer.model.state_dict())
+    user_out, item_out = bpr.model.get_embedding(bpr.edge_index)
+    s = user_out[users] @ item_out[items].t()
+    ref = BPRLoss()(s.diagonal(), s[[0, 1, 1, 2], [1, 0, 2, 1]],
+                    torch.tensor([0, 1, 1, 2]))
+    assert float(bpr.batch_loss(users, items)) == pytest.approx(float(ref),
+                                                                rel=1e-5)
 
 
 def test_per_loss_defaults_and_validation(split):
