@@ -24,8 +24,10 @@ classic hand-written approach), ``bipartite_conv``
 through :class:`MessagePassing`) and ``torch_sparse_generic`` (a CSR product
 per layer with autograd's generic sparse backward).
 
-Wall time is the median over steps; CPU time (``time.process_time``, all
-threads) is recorded too, as it is less sensitive to other processes.
+All variants run interleaved, one step each in turn, so that they share the
+same background load.  Wall time is the median over steps; CPU time
+(``time.process_time``, all threads) is recorded too.  With ``--threads 1``
+the CPU time is the work per step, insensitive to other processes.
 
 Targets (design card, 2-core CPU): >= 10x faster than PyG, <= 0.2 s per
 step at K = 3.  Run: ``python -m benchmarks.propagation``.
@@ -139,28 +141,6 @@ def ours_step(model: LightGCN, edge_index: Tensor, optimizer,
     return step
 
 
-def time_steps(step: Callable, batches: List, repeat: int,
-               warmup: int) -> Dict[str, float]:
-    r"""Runs :obj:`warmup` untimed steps, then :obj:`repeat` timed ones;
-    returns median/min/max wall seconds and median CPU seconds per step."""
-    it = iter(batches * (2 + (repeat + warmup) // max(len(batches), 1)))
-    for _ in range(warmup):
-        step(next(it))
-    wall, cpu = [], []
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        step(next(it))
-        wall.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    return {
-        'median': statistics.median(wall),
-        'min': min(wall),
-        'max': max(wall),
-        'cpu_median': statistics.median(cpu),
-        'repeat': repeat,
-    }
-
-
 def make_adam(model: torch.nn.Module, fused: bool):
     return torch.optim.Adam(model.parameters(), lr=1e-3,
                             fused=True if fused else None)
@@ -208,36 +188,66 @@ def run(args) -> Dict:
                            args.repeat + args.warmup + 1, args.seed)
     results: Dict[str, Dict] = {}
     rss = {}
+
+    # Phase 1: pyg_simce alone (adjacency build time, peak memory).
+    first_step = {}
     for K in args.layers:
-        results[str(K)] = {}
+        torch.manual_seed(args.seed)
+        model = LightGCN(U, I, args.dim, num_layers=K)
+        step = ours_step(model, edge_index, make_adam(model, args.fused_adam),
+                         'pyg_simce', U)
+        t = time.perf_counter()
+        step(batches[0])  # builds and caches the adjacency
+        first_step[K] = time.perf_counter() - t
+        for batch in batches[1:4]:
+            step(batch)
+        del model, step
+    rss['pyg_simce_only_mb'] = peak_rss_mb()
+
+    # Phase 2: all variants interleaved step by step, so that every variant
+    # sees the same background load.
+    for K in args.layers:
+        steps = {}
         for variant in args.variants:
-            if variant == 'pyg':
-                continue
             torch.manual_seed(args.seed)
-            model = LightGCN(U, I, args.dim, num_layers=K)
-            optimizer = make_adam(model, args.fused_adam)
-            step = ours_step(model, edge_index, optimizer, variant, U)
-            t = time.perf_counter()
-            step(batches[0])  # builds and caches the adjacency
-            first = time.perf_counter() - t
-            timing = time_steps(step, batches[1:], args.repeat, args.warmup)
-            timing['first_step_s'] = first
+            if variant == 'pyg':
+                steps[variant] = pyg_step(U, I, edge_index, args.dim, K,
+                                          args.fused_adam)
+            else:
+                model = LightGCN(U, I, args.dim, num_layers=K)
+                steps[variant] = ours_step(model, edge_index,
+                                           make_adam(model, args.fused_adam),
+                                           variant, U)
+        for variant, step in steps.items():
+            for i in range(1 if variant == 'pyg' else args.warmup):
+                step(batches[i])
+        wall: Dict[str, List[float]] = {v: [] for v in steps}
+        cpu: Dict[str, List[float]] = {v: [] for v in steps}
+        for r in range(args.repeat):
+            batch = batches[1 + args.warmup + r]
+            for variant, step in steps.items():
+                if variant == 'pyg' and r >= args.pyg_repeat:
+                    continue
+                t, c = time.perf_counter(), time.process_time()
+                step(batch)
+                wall[variant].append(time.perf_counter() - t)
+                cpu[variant].append(time.process_time() - c)
+        results[str(K)] = {}
+        for variant in steps:
+            timing = {
+                'median': statistics.median(wall[variant]),
+                'min': min(wall[variant]),
+                'max': max(wall[variant]),
+                'cpu_median': statistics.median(cpu[variant]),
+                'repeat': len(wall[variant]),
+            }
+            if variant == 'pyg_simce':
+                timing['first_step_s'] = first_step[K]
             results[str(K)][variant] = timing
             print(f'K={K} {variant:22s} {timing["median"]:.3f} s/step '
                   f'(min {timing["min"]:.3f}, max {timing["max"]:.3f}, '
-                  f'cpu {timing["cpu_median"]:.3f}; first step incl. '
-                  f'adjacency build {first:.3f} s)', flush=True)
-            del model, optimizer, step
-    rss['after_pyg_simce_mb'] = peak_rss_mb()
-    if 'pyg' in args.variants:
-        for K in args.layers:
-            torch.manual_seed(args.seed)
-            step = pyg_step(U, I, edge_index, args.dim, K, args.fused_adam)
-            timing = time_steps(step, batches, args.pyg_repeat, 1)
-            results[str(K)]['pyg'] = timing
-            print(f'K={K} {"pyg":22s} {timing["median"]:.3f} s/step '
-                  f'(min {timing["min"]:.3f}, max {timing["max"]:.3f}, '
                   f'cpu {timing["cpu_median"]:.3f})', flush=True)
+        del steps
     rss['final_mb'] = peak_rss_mb()
 
     summary = {}
@@ -267,8 +277,9 @@ def run(args) -> Dict:
         'step_le_0.2s_at_k3': bool(k3.get('pyg_simce_s')
                                    and k3['pyg_simce_s'] <= 0.2),
     }
-    print(f'peak RSS: {rss["after_pyg_simce_mb"]:.0f} MB after the '
-          f'pyg_simce runs, {rss["final_mb"]:.0f} MB at the end')
+    print(f'peak RSS: {rss["pyg_simce_only_mb"]:.0f} MB with pyg_simce '
+          f'alone (data included), {rss["final_mb"]:.0f} MB at the end with '
+          f'every variant')
     print(f'targets: {targets}')
     return {
         'benchmark': 'propagation',

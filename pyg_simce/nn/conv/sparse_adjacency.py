@@ -89,7 +89,7 @@ def csr_select_rows(adj: Tensor, rows: Tensor) -> Tensor:
 
 def csr_transpose(adj: Tensor) -> Tensor:
     r"""Returns :math:`\mathbf{A}^{\top}` of a coalesced CSR matrix as a
-    CSR matrix (a stable counting sort by column)."""
+    CSR matrix (one stable sort of the column indices)."""
     crow, col, value = adj.crow_indices().long(), adj.col_indices(), \
         adj.values()
     num_rows, num_cols = adj.size(0), adj.size(1)
