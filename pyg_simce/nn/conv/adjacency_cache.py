@@ -29,7 +29,8 @@ class AdjacencyCache:
     Passing another :obj:`edge_index` (even with the same shape), a modified
     one, or one on another device or with other parameters (:obj:`params`:
     node counts, exponents, dtype) therefore rebuilds the adjacency; a
-    sparse adjacency matrix is matched by identity.
+    sparse adjacency matrix is matched by identity.  Copies
+    (:func:`copy.deepcopy`, pickling) start empty.
 
     Attributes:
         hits (int): Lookups answered from the cache.
@@ -63,6 +64,16 @@ class AdjacencyCache:
         value = build()
         self._graph, self._key, self._value = graph, key, value
         return value
+
+    # The cache is derived data: copies and pickles start empty (sparse CSR
+    # tensors cannot be deep-copied or pickled, and a copy must not share the
+    # original's graph reference).
+    def __getstate__(self) -> dict:
+        return {'hits': 0, 'misses': 0}
+
+    def __setstate__(self, state: dict) -> None:
+        self.hits, self.misses = state['hits'], state['misses']
+        self.clear()
 
     def __repr__(self) -> str:
         state = 'empty' if self._value is None else 'filled'

@@ -99,12 +99,14 @@ class LightGCN(RecommenderBase):
         self.alpha1 = float(alpha1)
         self.register_buffer('layer_weights', weights.float())
 
-    def _adjacency(self, edge_index: Tensor, dtype) -> SparseAdjacency:
+    def _adjacency(self, edge_index: Tensor, x: Tensor) -> SparseAdjacency:
         U, I = self.num_users, self.num_items
-        params = ('lightgcn', U, I, self.alpha0, self.alpha1, dtype)
+        params = ('lightgcn', U, I, self.alpha0, self.alpha1, x.dtype,
+                  str(x.device))
         return self.cached_adjacency(
             edge_index, params, lambda: SparseAdjacency.from_user_item(
-                edge_index, U, I, self.alpha0, self.alpha1, dtype))
+                edge_index.to(x.device), U, I, self.alpha0, self.alpha1,
+                x.dtype))
 
     def _propagate_stacked(self, edge_index: Tensor, x: Tensor,
                            rows: Optional[Tensor] = None) -> Tensor:
@@ -113,7 +115,7 @@ class LightGCN(RecommenderBase):
         weights = self.layer_weights.tolist()
         if self.num_layers == 0:
             return (x if rows is None else x[rows]) * weights[0]
-        return self._adjacency(edge_index, x.dtype).propagate(
+        return self._adjacency(edge_index, x).propagate(
             x, weights, rows)
 
     def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,

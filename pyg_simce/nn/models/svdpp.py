@@ -66,20 +66,25 @@ class SVDPP(RecommenderBase):
         self.alpha0 = float(alpha0)
         self.alpha1 = float(alpha1)
 
-    def _adjacency(self, edge_index: Tensor, dtype) -> SparseAdjacency:
+    def _adjacency(self, edge_index: Tensor, x: Tensor) -> SparseAdjacency:
         U, I = self.num_users, self.num_items
-        if self.side == 'user':  # items -> users, [U, I]
-            build = lambda: SparseAdjacency.from_edge_index(  # noqa: E731
-                edge_index.flip(0), (I, U), self.alpha0, self.alpha1, dtype)
-        else:  # users -> items, [I, U]
-            build = lambda: SparseAdjacency.from_edge_index(  # noqa: E731
-                edge_index, (U, I), self.alpha0, self.alpha1, dtype)
-        params = (self.side, U, I, self.alpha0, self.alpha1, dtype)
+
+        def build() -> SparseAdjacency:
+            index = edge_index.to(x.device)
+            if self.side == 'user':  # items -> users, [U, I]
+                return SparseAdjacency.from_edge_index(
+                    index.flip(0), (I, U), self.alpha0, self.alpha1, x.dtype)
+            # users -> items, [I, U]
+            return SparseAdjacency.from_edge_index(index, (U, I), self.alpha0,
+                                                   self.alpha1, x.dtype)
+
+        params = (self.side, U, I, self.alpha0, self.alpha1, x.dtype,
+                  str(x.device))
         return self.cached_adjacency(edge_index, params, build)
 
     def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,
                             item_x: Tensor) -> Tuple[Tensor, Tensor]:
-        adj = self._adjacency(edge_index, user_x.dtype)
+        adj = self._adjacency(edge_index, user_x)
         if self.side == 'user':
             return user_x + adj.matmul(item_x), item_x
         return user_x, item_x + adj.matmul(user_x)

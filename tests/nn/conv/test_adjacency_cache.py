@@ -40,3 +40,16 @@ def test_graph_key_views_and_sparse():
     assert graph_key(edge_index) != graph_key(edge_index[:, :2])
     sparse = edge_index.to_sparse()
     assert graph_key(sparse)[0] == 'object'
+
+
+def test_copies_start_empty():
+    import copy
+    import pickle
+
+    cache = AdjacencyCache()
+    edge_index = torch.tensor([[0], [1]])
+    cache.get(edge_index, 'p', lambda: torch.eye(2).to_sparse_csr())
+    for clone in (copy.deepcopy(cache), pickle.loads(pickle.dumps(cache))):
+        assert clone.value is None
+        assert clone.get(edge_index, 'p', lambda: 'rebuilt') == 'rebuilt'
+    assert cache.value is not None

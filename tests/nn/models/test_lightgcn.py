@@ -201,3 +201,20 @@ def test_forward_rows_path_gradients_equal_dense(alpha0, alpha1, num_layers):
     for a, b in zip(torch.autograd.grad((scores * w).sum(), params),
                     torch.autograd.grad((expected * w).sum(), params)):
         assert torch.allclose(a, b)
+
+
+def test_deepcopy_and_pickle_with_a_filled_cache():
+    import copy
+    import io
+
+    edge_index, U, I = graph()
+    model = LightGCN(U, I, 4, num_layers=2)
+    expected = model.get_embedding(edge_index)[0]
+    clone = copy.deepcopy(model)
+    assert clone._cache.value is None  # copies start with an empty cache
+    assert torch.allclose(clone.get_embedding(edge_index)[0], expected)
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    assert torch.allclose(loaded.get_embedding(edge_index)[0], expected)
