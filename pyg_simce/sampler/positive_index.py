@@ -171,8 +171,38 @@ class PositiveIndex:
         """
         users = self._check_ids(users, self.num_users, 'users')
         items = self._check_ids(items, self.num_items, 'items')
+        if users.dim() == 2 and items.dim() == 2 and users.size(1) == 1 \
+                and items.size(0) == 1 and \
+                users.size(0) * items.size(1) >= 4 * self.num_edges:
+            # An outer product of users and a shared item pool, large
+            # compared with the index: look the users' positives up in the
+            # (small, cache-resident) sorted pool instead.
+            return self._contains_outer(users.view(-1), items.view(-1))
         query = users * self.num_items + items
         return self._contains_keys(query)
+
+    def _contains_outer(self, users: Tensor, pool: Tensor) -> Tensor:
+        r"""The :obj:`[B, P]` membership matrix of :obj:`users [B]` against a
+        shared :obj:`pool [P]`: the ragged positives of the users (on
+        average :math:`B \cdot \bar{d}` pairs, far fewer than
+        :math:`B \cdot P`) are searched in the sorted pool, and the hits
+        (with the pool's duplicates) are scattered into the mask."""
+        out = torch.zeros(users.numel(), pool.numel(), dtype=torch.bool,
+                          device=users.device)
+        if pool.numel() == 0 or users.numel() == 0:
+            return out
+        batch, items = self._neighbors(users)
+        sorted_pool, perm = torch.sort(pool)
+        lo = torch.searchsorted(sorted_pool, items)
+        count = torch.searchsorted(sorted_pool, items, right=True) - lo
+        keep = count > 0
+        batch, lo, count = batch[keep], lo[keep], count[keep]
+        rows = torch.repeat_interleave(batch, count)
+        first = torch.cumsum(count, dim=0) - count
+        pos = torch.arange(rows.numel(), device=users.device)
+        pos += torch.repeat_interleave(lo - first, count)
+        out[rows, perm[pos]] = True
+        return out
 
     def _contains_keys(self, query: Tensor) -> Tensor:
         key = self._key

@@ -76,3 +76,21 @@ def test_errors():
         index.contains(torch.tensor([2]), torch.tensor([0]))
     with pytest.raises(ValueError, match='items'):
         index.contains(torch.tensor([0]), torch.tensor([-1]))
+
+
+def test_outer_membership_with_duplicated_pool_items():
+    # large user x pool products take the sorted-pool path: same answer
+    edge_index = random_edges(50, 40, 300, seed=3)
+    index = PositiveIndex(edge_index, 50, 40)
+    gen = torch.Generator().manual_seed(4)
+    users = torch.randint(50, (64, ), generator=gen)  # repeated users
+    pool = torch.randint(40, (80, ), generator=gen)  # duplicated items
+    assert users.numel() * pool.numel() >= 4 * index.num_edges
+    got = index.contains(users.view(-1, 1), pool.view(1, -1))
+    ref = index._contains_keys(users.view(-1, 1) * 40 + pool.view(1, -1))
+    assert torch.equal(got, ref)
+    assert ref.any() and not ref.all()
+    empty_user = PositiveIndex(edge_index, 60, 40)  # users 50..59: no items
+    got = empty_user.contains(torch.arange(50, 60).view(-1, 1),
+                              torch.arange(40).repeat(10).view(1, -1))
+    assert not got.any()
