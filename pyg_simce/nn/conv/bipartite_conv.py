@@ -187,8 +187,8 @@ class BipartiteConv(MessagePassing):
     def message(self, x_j: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
         return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
 
-    def message_and_aggregate(self, adj_t, x: Tuple[Tensor,
-                                                    Optional[Tensor]]) -> Tensor:
+    def message_and_aggregate(
+            self, adj_t, x: Tuple[Tensor, Optional[Tensor]]) -> Tensor:
         cached = self._cache.value
         if cached is not None and adj_t is cached.adj:
             return csr_matmul(x[0], cached.adj, cached.adj_t)

@@ -296,7 +296,8 @@ class SparseAdjacency:
         weights = tuple(float(w) for w in weights)
         if len(weights) == 0:
             raise ValueError("'weights' expected at least one entry (got 0)")
-        if rows is not None and (rows.dim() != 1 or rows.dtype.is_floating_point
+        if rows is not None and (rows.dim() != 1
+                                 or rows.dtype.is_floating_point
                                  or rows.dtype == torch.bool):
             raise ValueError(f"'rows' expected a 1-dimensional integer "
                              f"tensor (got {rows.dtype}, shape "

@@ -11,8 +11,8 @@ from pyg_simce.nn.models.base import RecommenderBase
 
 class LightGCN(RecommenderBase):
     r"""LightGCN from the `"LightGCN: Simplifying and Powering Graph
-    Convolution Network for Recommendation" <https://arxiv.org/abs/2002.02126>`_
-    paper, with the normalisation exponents of the `"On the Effectiveness of
+    Convolution Network for Recommendation"
+    <https://arxiv.org/abs/2002.02126>`_ paper, with the normalisation exponents of the `"On the Effectiveness of
     Sampled Softmax Loss for Item Recommendation"
     <https://arxiv.org/abs/2201.02327>`_ paper.  With
     :math:`\mathbf{E}^{(0)} = [\mathbf{P}^{(0)}; \mathbf{Q}^{(0)}]` (users
