@@ -125,6 +125,17 @@ class LightGCN(RecommenderBase):
 
     def forward(self, edge_index: Tensor,
                 edge_label_index: Tensor) -> Tensor:
+        r"""Returns the dot-product score of every pair in
+        :obj:`edge_label_index` (row 0 users, row 1 items), equal to scoring
+        :meth:`get_embedding`'s output, but only the scored rows are
+        propagated in the last layer.  Score positives and negatives in one
+        call (concatenated) so that the graph is propagated once.
+
+        Shapes:
+            - **input:** :obj:`edge_index` :math:`(2, |\mathcal{E}|)`,
+              :obj:`edge_label_index` :math:`(2, B)`
+            - **output:** :math:`(B)`
+        """
         check_edge_index(edge_label_index, (self.num_users, self.num_items),
                          name='edge_label_index')
         self.check_edge_index(edge_index)
