@@ -336,6 +336,9 @@ def validate_data_args(args: argparse.Namespace) -> None:
                        f"without --format)")
     if args.format is not None and args.data is None:
         raise CLIError('--format expected --data DIR')
+    if args.data is not None and not Path(args.data).exists():
+        raise FileNotFoundError(f"--data: no such file or directory "
+                                f"'{args.data}'")
     if args.data is None and args.dataset is None:
         args.dataset = 'synthetic'
     if args.ratios is not None:
@@ -362,8 +365,10 @@ def validate_data_args(args: argparse.Namespace) -> None:
 
 
 def _resolve_device(text: str) -> str:
-    import torch
     text = str(text).lower()
+    if text == 'cpu':
+        return text
+    import torch
     if text == 'auto':
         return 'cuda' if torch.cuda.is_available() else 'cpu'
     try:
@@ -496,7 +501,8 @@ def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
     if sampler in ('uniform', 'popularity', 'shared') and num_negatives is None:
         num_negatives = defaults['num_negatives'] or 1
 
-    args.threads = _resolve_threads(args.threads)
+    if str(args.threads).lower() != 'auto':
+        args.threads = _resolve_threads(args.threads)
     if args.resume and args.checkpoint_dir is None:
         raise CLIError('--resume expected --checkpoint-dir DIR')
     args.device = _resolve_device(args.device)
@@ -668,6 +674,8 @@ def _prepare_training(args: argparse.Namespace,
     from pyg_simce.train import Trainer
 
     threads = getattr(args, 'threads', None)
+    if threads is not None and not isinstance(threads, int):
+        threads = args.threads = _resolve_threads(threads)
     if isinstance(threads, int) and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
     split = load_split(args)
@@ -768,14 +776,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     r"""``pyg-simce eval``: re-evaluates the best model of a checkpoint."""
-    from pyg_simce.train.checkpoint import (
-        LAST_CHECKPOINT,
-        load_checkpoint,
-    )
-
     path = Path(args.checkpoint)
     if path.is_dir():
-        path = path / LAST_CHECKPOINT
+        path = path / 'last.pt'
+    if not path.is_file():
+        raise FileNotFoundError(f"--checkpoint: no checkpoint file '{path}'")
+    from pyg_simce.train.checkpoint import load_checkpoint
     state = load_checkpoint(path)
     cli = (state.get('config') or {}).get('cli')
     if not isinstance(cli, dict):
@@ -851,8 +857,10 @@ def cmd_data_stats(args: argparse.Namespace) -> int:
                          default=_json_default))
         return 0
     fmt = getattr(data_pkg, 'format_statistics', None)
+    title = (f'{args.data} ({args.format})' if args.data is not None else
+             args.dataset)
     if fmt is not None:
-        print(fmt(stats))
+        print(fmt(stats, title=title))
     else:  # pragma: no cover - depends on the data layer
         for key, value in stats.items():
             print(f'{key}: {value}')
@@ -867,17 +875,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, 'handler', None) is None:
-        parser.print_usage(sys.stderr)
-        _fail('expected a command: train, eval or data')
-    from pyg_simce.train import ConfigMismatchError, TrainingInterrupted
+        _fail("expected a command: train, eval or data (see 'pyg-simce "
+              "--help')")
     try:
         return int(args.handler(args) or 0)
-    except ConfigMismatchError as e:
+    except _config_mismatch_error() as e:
         diffs = ', '.join(f'{_flag(k)} (checkpoint: {_show(a)}, now: '
                           f'{_show(b)})' for k, a, b in _cli_diffs(e))
         _fail(f"checkpoint '{e.path}' was written with different options: "
               f"{diffs}")
-    except TrainingInterrupted as e:
+    except _training_interrupted() as e:
         sys.stderr.write(f'{PROG}: {e}; continue with --resume\n'
                          if e.checkpoint is not None else
                          f'{PROG}: {e}\n')
@@ -889,6 +896,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             NotADirectoryError, PermissionError, FloatingPointError) as e:
         _fail(str(e) or type(e).__name__)
     return 0  # pragma: no cover
+
+
+def _config_mismatch_error() -> Any:
+    # Only defined once the trainer has been imported (none before).
+    module = sys.modules.get('pyg_simce.train.trainer')
+    return module.ConfigMismatchError if module else _Never
+
+
+def _training_interrupted() -> Any:
+    module = sys.modules.get('pyg_simce.train.trainer')
+    return module.TrainingInterrupted if module else _Never
+
+
+class _Never(Exception):
+    r"""Matches no exception."""
 
 
 def _show(value: Any) -> str:

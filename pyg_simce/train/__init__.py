@@ -1,28 +1,41 @@
-r"""Training loop, early stopping, resumable checkpoints and logging."""
-from .batching import epoch_generator, epoch_seed, shard_batches
-from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from .defaults import LOSS_NAMES, NEGATIVE_SAMPLING, loss_defaults
-from .early_stopping import EarlyStopping
-from .evaluation import evaluate_model, evaluate_sums, popularity_baseline
-from .json_lines_logger import JSONLinesLogger
-from .trainer import ConfigMismatchError, Trainer, TrainingInterrupted
+r"""Training loop, early stopping, resumable checkpoints and logging.
 
-__all__ = [
-    'Trainer',
-    'TrainingInterrupted',
-    'ConfigMismatchError',
-    'EarlyStopping',
-    'JSONLinesLogger',
-    'save_checkpoint',
-    'load_checkpoint',
-    'latest_checkpoint',
-    'evaluate_model',
-    'evaluate_sums',
-    'popularity_baseline',
-    'loss_defaults',
-    'LOSS_NAMES',
-    'NEGATIVE_SAMPLING',
-    'epoch_generator',
-    'epoch_seed',
-    'shard_batches',
-]
+The public names are imported lazily (PEP 562), so that the command line can
+validate its options with :mod:`pyg_simce.train.defaults` before paying for
+the import of :mod:`torch`.
+"""
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    'Trainer': 'trainer',
+    'TrainingInterrupted': 'trainer',
+    'ConfigMismatchError': 'trainer',
+    'EarlyStopping': 'early_stopping',
+    'JSONLinesLogger': 'json_lines_logger',
+    'save_checkpoint': 'checkpoint',
+    'load_checkpoint': 'checkpoint',
+    'latest_checkpoint': 'checkpoint',
+    'evaluate_model': 'evaluation',
+    'evaluate_sums': 'evaluation',
+    'popularity_baseline': 'evaluation',
+    'loss_defaults': 'defaults',
+    'LOSS_NAMES': 'defaults',
+    'NEGATIVE_SAMPLING': 'defaults',
+    'epoch_generator': 'batching',
+    'epoch_seed': 'batching',
+    'shard_batches': 'batching',
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f'{__name__}.{_EXPORTS[name]}')
+        return getattr(module, name)
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
