@@ -1,6 +1,5 @@
 from typing import Optional, Tuple
 
-import torch
 from torch import Tensor
 
 from pyg_simce.sampler.positive_index import PositiveIndex
