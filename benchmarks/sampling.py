@@ -91,6 +91,21 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                 args.pool)), repeat=rep),
         'python_loop': time_call(python_loop, repeat=max(1, rep // 3)),
     }
+    # one OpenMP thread: the short parallel regions of searchsorted suffer
+    # badly when the 2-core machine is shared
+    threads = torch.get_num_threads()
+    one_thread = {}
+    if threads > 1:
+        torch.set_num_threads(1)
+        try:
+            one_thread = {
+                'uniform': time_call(lambda: uniform.sample(users),
+                                     repeat=rep)['median'],
+                'popularity': time_call(lambda: popular.sample(users),
+                                        repeat=rep)['median'],
+            }
+        finally:
+            torch.set_num_threads(threads)
     scale = args.batch_size / loop_rows
     for key in ('median', 'min', 'max'):
         times['python_loop'][key] *= scale
@@ -102,6 +117,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         print(f'{name:>12}: {t["median"] * 1e3:8.2f} ms per batch '
               f'({t["median"] * batches:6.2f} s per epoch of {batches} '
               f'batches)')
+    for name, sec in one_thread.items():
+        print(f'{name:>12}: {sec * 1e3:8.2f} ms per batch with 1 thread')
     ratio = times['python_loop']['median'] / times['uniform']['median']
     print(f'first-round rejection rate {rejected:.4f}; '
           f'uniform / randint = '
@@ -114,6 +131,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         'num_negatives': n,
         'pool': args.pool,
         'seconds_per_batch': times,
+        'torch_threads': threads,
+        'seconds_per_batch_one_thread': one_thread,
         'batches_per_epoch': batches,
         'first_round_rejection_rate': rejected,
         'python_loop_note': f'timed on {loop_rows} rows, scaled by {scale}',
