@@ -49,8 +49,9 @@ def _edges(part):
 
 
 def test_learns_and_beats_most_popular():
-    split = load_dataset('synthetic', num_users=300, num_items=200, seed=0)
-    trainer = _trainer(split, epochs=15, batch_size=512, eval_every=5)
+    split = load_dataset('synthetic', num_users=200, num_items=150, seed=0)
+    trainer = _trainer(split, epochs=8, batch_size=512, eval_every=4,
+                       lr=0.02)
     result = trainer.fit()
     baseline = popularity_baseline(_edges(split.train).edge_index,
                                    _edges(split.test).edge_label_index,
@@ -59,7 +60,7 @@ def test_learns_and_beats_most_popular():
                                        split.val).edge_label_index, ks=(20, ))
     assert result['test']['recall@20'] > 1.3 * baseline['recall@20']
     assert result['test']['ndcg@20'] > 1.3 * baseline['ndcg@20']
-    assert result['epochs_run'] == 15 and result['stopped_by'] == 'epochs'
+    assert result['epochs_run'] == 8 and result['stopped_by'] == 'epochs'
     assert result['eval_split'] == 'valid'
 
 
