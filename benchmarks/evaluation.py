@@ -131,7 +131,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--chunks', type=int, nargs='*',
-                        default=[64, 128, 256, 409, 1024, 2048])
+                        default=[128, 256, 409, 819, 1638])
     parser.add_argument('--out', type=Path, default=OUT)
     args = parser.parse_args(argv)
     if args.threads is not None:
@@ -215,6 +215,21 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     }
     metrics = evaluate_ranking(user_emb, item_emb, train, target, ks=(k, ))
 
+    # The same call with one thread: on a shared (oversubscribed) machine the
+    # many short parallel regions of two OpenMP threads can cost more than
+    # the second core gives to the matrix product.
+    threads = torch.get_num_threads()
+    by_threads = {threads: timings['evaluate_ranking']['median']}
+    if threads > 1:
+        torch.set_num_threads(1)
+        try:
+            by_threads[1] = time_call(
+                lambda: evaluate_ranking(user_emb, item_emb, train, target,
+                                         ks=(k, )),
+                repeat=max(1, rep // 2 + 1))['median']
+        finally:
+            torch.set_num_threads(threads)
+
     ours_s = timings['evaluate_ranking']['median']
     ratios = {
         'evaluate_ranking_over_gemm': ours_s / timings['gemm']['median'],
@@ -239,8 +254,16 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     print('peak memory added (MB): ' + ', '.join(
         f'{key} {val:.0f}' for key, val in memory.items()
         if val is not None))
-    print(f'target <= 4 s: {"met" if ours_s <= 4.0 else "NOT met"} '
-          f'({ours_s:.2f} s)')
+    print('evaluate_ranking by torch threads (s): ' + ', '.join(
+        f'{t}: {sec:.2f}' for t, sec in by_threads.items()))
+    # The machine's GEMM runs at ~84 GFLOP/s when idle (1.9 s for this size);
+    # scaling our time by the GEMM slow-down seen in this run estimates the
+    # idle-machine time. It is an estimate, printed as such.
+    idle_gemm_s = flop / 84e9
+    estimate = ratios['evaluate_ranking_over_gemm'] * idle_gemm_s
+    print(f'target <= 4 s: {"met" if ours_s <= 4.0 else "NOT met"} as '
+          f'measured ({ours_s:.2f} s, GEMM at {gflops:.0f} GFLOP/s here); '
+          f'at the idle GEMM rate of 84 GFLOP/s: ~{estimate:.2f} s')
 
     result = {
         'benchmark': 'evaluation',
@@ -263,8 +286,16 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             key: val
             for key, val in metrics.items()
         },
+        'evaluate_ranking_seconds_by_threads': {
+            str(t): sec
+            for t, sec in by_threads.items()
+        },
         'target_seconds': 4.0,
-        'target_met': ours_s <= 4.0,
+        'target_met_as_measured': ours_s <= 4.0,
+        'estimate_at_idle_gemm_rate_seconds': estimate,
+        'estimate_note': 'evaluate_ranking/GEMM ratio of this run times '
+        'the idle-machine GEMM time for this size (157 GFLOP at 84 '
+        'GFLOP/s = 1.9 s); an estimate, not a measurement',
         'note': 'timings are medians; the 2-core machine was shared with '
         'other jobs while measuring, so spreads are wide',
         'environment': environment_info(seed=args.seed, device='cpu'),

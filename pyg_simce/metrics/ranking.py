@@ -168,7 +168,7 @@ def evaluate_ranking(
         ks (int or Sequence[int], optional): Cut-offs :math:`K`.
             (default: :obj:`(10, 20, 50)`)
         chunk_size (int, optional): Users scored at once; by default about
-            64 MB of scores and never above 256 MB. (default: :obj:`None`)
+            128 MB of scores and never above 256 MB. (default: :obj:`None`)
         similarity (str, optional): :obj:`'dot'` or :obj:`'cosine'`
             (embeddings are L2-normalised first, eps-safe).
             (default: :obj:`'dot'`)
