@@ -58,14 +58,14 @@ SETTINGS = {
 ALTERNATIVES = {
     'bpr': [],
     'simce': [
+        ('simce: margin 5, 16 negatives excluding training items (shared '
+         'pool)', {'margin': 5.0}, {
+             'negative_sampling': 'shared',
+             'num_negatives': 16,
+         }),
         ('simce: margin 5, 64 per-user negatives excluding training items',
          {'margin': 5.0}, {
              'negative_sampling': 'uniform',
-             'num_negatives': 64,
-         }),
-        ('simce: margin 1, 64 negatives excluding training items (shared '
-         'pool)', {'margin': 1.0}, {
-             'negative_sampling': 'shared',
              'num_negatives': 64,
          }),
     ],
@@ -136,6 +136,25 @@ def run_setting(split: Any, loss_name: str, label: str,
     }
 
 
+def diagnose(r: Dict[str, Any]) -> str:
+    r"""Why a run ended where it did: still improving when the budget ran
+    out (time-limited), or a plateau reached well before it."""
+    curve = r['curve']
+    if len(curve) < 4:
+        return 'too few evaluations to tell'
+    last_epoch = curve[-1][0]
+    at_60 = next(v for e, v in curve if e >= 0.6 * last_epoch)
+    gain = r['recall@20'] - at_60
+    if gain >= 0.01:
+        return (f"still improving at the end of the budget (+{gain:.3f} "
+                f"over the last 40% of epochs): time-limited, "
+                f"{r['epochs_run']} epochs at "
+                f"{r['epoch_seconds_median']:.2f} s/epoch")
+    return (f"plateau: +{gain:.3f} over the last 40% of its "
+            f"{r['epochs_run']} epochs; more time does not help this "
+            f"setting")
+
+
 def _line(r: Dict[str, Any]) -> str:
     return (f"  {r['setting']}\n"
             f"    best Recall@20 {r['recall@20']:.4f} NDCG@20 "
@@ -152,7 +171,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                         help='training seconds per setting (default: 120)')
     parser.add_argument('--losses', default='bpr,simce,ssm')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--eval-every', type=int, default=5)
+    parser.add_argument('--eval-every', type=int, default=2)
     parser.add_argument('--threads', default='auto',
                         help="torch threads, or 'auto' as the CLI does")
     parser.add_argument('--no-alternatives', action='store_true',
@@ -195,6 +214,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                                         args.seed, args.eval_every))
                 print(_line(runs[-1]), flush=True)
         best = max(runs, key=lambda r: r['recall@20'])
+        for r in runs:
+            r['diagnosis'] = diagnose(r)
         results[loss_name] = {
             'target': TARGETS[loss_name],
             'prescribed': runs[0],
@@ -226,6 +247,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               + ('' if r['prescribed_met'] else
                  f" (prescribed setting {r['prescribed']['recall@20']:.4f};"
                  f" best: {r['best']['setting']})"))
+        if not r['prescribed_met']:
+            for run in [r['prescribed']] + r['alternatives']:
+                print(f"  why, {run['setting']}: {run['diagnosis']}")
 
     try:
         load = list(__import__('os').getloadavg())
