@@ -235,11 +235,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                 t = results[name]['prescribed']['epoch_seconds_median']
                 speed[f'{name}_epoch_seconds'] = t
                 speed[f'{name}_over_bpr'] = t / bpr_epoch
-        print(f'speed: BPR epoch {bpr_epoch:.3f} s (target <= 0.5 s)' + ''.join(
-            f"; {n} epoch {speed[f'{n}_epoch_seconds']:.3f} s = "
-            f"{speed[f'{n}_over_bpr']:.2f}x BPR"
-            for n in ('simce', 'ssm') if f'{n}_over_bpr' in speed) +
-            ' (SimCE target <= 2x)')
+        parts = [f'speed: BPR epoch {bpr_epoch:.3f} s (target <= 0.5 s)']
+        for n in ('simce', 'ssm'):
+            if f'{n}_over_bpr' in speed:
+                parts.append(f"{n} epoch {speed[f'{n}_epoch_seconds']:.3f} "
+                             f"s = {speed[f'{n}_over_bpr']:.2f}x BPR")
+        print('; '.join(parts) + ' (SimCE target <= 2x)')
     for name, r in results.items():
         verdict = 'met' if r['met'] else 'MISSED'
         print(f"{name}: best Recall@20 {r['best']['recall@20']:.4f} vs "

@@ -487,9 +487,9 @@ def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
         raise CLIError(f'--sampler full expected --loss softmax (got '
                        f'--loss {args.loss})')
     if sampler in ('in-batch', 'full') and args.num_negatives is not None:
+        what = 'the batch' if sampler == 'in-batch' else 'all items'
         raise CLIError(f'--num-negatives does not apply to --sampler '
-                       f'{sampler} (its negatives are '
-                       f"{'the batch' if sampler == 'in-batch' else 'all items'})")
+                       f'{sampler} (its negatives are {what})')
     if sampler == 'in-batch' and args.batch_size < 2:
         raise CLIError(f'--sampler in-batch expected --batch-size >= 2 '
                        f'(got {args.batch_size}); a batch of one has no '
@@ -498,7 +498,8 @@ def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
         raise CLIError(f'--beta applies to --sampler popularity (got '
                        f'--sampler {sampler})')
     num_negatives = args.num_negatives
-    if sampler in ('uniform', 'popularity', 'shared') and num_negatives is None:
+    sampled = sampler in ('uniform', 'popularity', 'shared')
+    if sampled and num_negatives is None:
         num_negatives = defaults['num_negatives'] or 1
 
     if str(args.threads).lower() != 'auto':
