@@ -4,7 +4,7 @@ losses and similarity functions.
 Everything in :mod:`pyg_simce.nn.loss` is re-exported here, so that
 ``from pyg_simce.nn import LightGCN, SimCELoss`` works.
 """
-from pyg_simce.nn import conv, loss, models, similarity
+from pyg_simce.nn import conv, loss, magnitude, models, similarity
 from pyg_simce.nn.conv import BipartiteConv
 from pyg_simce.nn.loss import (
     BCELoss,
@@ -19,11 +19,16 @@ from pyg_simce.nn.loss import (
     l2_regularization,
     loss_resolver,
 )
+from pyg_simce.nn.magnitude import (
+    embedding_norm_vs_degree,
+    predicted_magnitude_slope,
+)
 from pyg_simce.nn.models import MF, SVDPP, LightGCN, RecommenderBase
 
 __all__ = [
     'conv',
     'loss',
+    'magnitude',
     'models',
     'similarity',
     'BipartiteConv',
@@ -42,4 +47,6 @@ __all__ = [
     'in_batch_negatives',
     'l2_regularization',
     'loss_resolver',
+    'embedding_norm_vs_degree',
+    'predicted_magnitude_slope',
 ]
