@@ -177,9 +177,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               f"NDCG@20 {test['ndcg@20']:.4f} (best epoch "
               f"{result['best_epoch']}, {median:.2f} s/epoch)", flush=True)
 
-    print(f'\n{type(template).__name__}, {args.epochs} epoch(s), lr {args.lr}, '
-          f'batch {args.batch_size}; test metrics of the best validation '
-          f'epoch')
+    print(f'\n{type(template).__name__}, {args.epochs} epoch(s), lr '
+          f'{args.lr}, batch {args.batch_size}; test metrics of the best '
+          f'validation epoch')
     rows.append(['most popular', '-', '-', baseline['recall@20'],
                  baseline['ndcg@20'], '-', '-'])
     print(format_table([
