@@ -59,8 +59,27 @@ def _benchmark_tables_directive():
         def run(self):
             from benchmarks.readme_table import render
             section = self.options.get('section', 'all')
+            if section == 'results-md':
+                # benchmarks/RESULTS.md verbatim, when it is committed.
+                path = os.path.join(ROOT, 'benchmarks', 'RESULTS.md')
+                if not os.path.isfile(path):
+                    return [nodes.paragraph(
+                        text='benchmarks/RESULTS.md is not committed yet.')]
+                self.state.document.settings.record_dependencies.add(path)
+                with open(path, encoding='utf-8') as f:
+                    text = f.read()
+                block = nodes.literal_block(text, text)
+                block['language'] = 'markdown'
+                return [block]
             text = render(fmt='rst', speed=section in ('all', 'speed'),
                           quality=section in ('all', 'quality'))
+            # Rebuild the page when a result file changes.
+            results = os.path.join(ROOT, 'benchmarks', 'results')
+            for folder, _, files in os.walk(results):
+                for name in files:
+                    if name.endswith('.json'):
+                        self.state.document.settings.record_dependencies.add(
+                            os.path.join(folder, name))
             container = nodes.container()
             self.state.nested_parse(StringList(text.splitlines(), 'results'),
                                     self.content_offset, container)
