@@ -143,6 +143,10 @@ def diagnose(r: Dict[str, Any]) -> str:
     if len(curve) < 4:
         return 'too few evaluations to tell'
     last_epoch = curve[-1][0]
+    if r['best_epoch'] < 0.6 * last_epoch:
+        return (f"peaked at epoch {r['best_epoch']} (Recall@20 "
+                f"{r['recall@20']:.4f}) of {r['epochs_run']}, last "
+                f"{curve[-1][1]:.4f}: more time does not help this setting")
     at_60 = next(v for e, v in curve if e >= 0.6 * last_epoch)
     gain = r['recall@20'] - at_60
     if gain >= 0.01:
