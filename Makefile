@@ -17,7 +17,7 @@ TEST_STAMP := $(VENV)/.pyg_simce-test-installed
 RUN_ARGS ?= --dataset synthetic --model lightgcn --layers 2 --loss simce --epochs 30 --out runs/synthetic-lightgcn-simce.json
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow bench bench-quick install install-test clean
+.PHONY: run test test-slow bench docs install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench: $(TEST_STAMP)
 	$(PY) -m benchmarks.propagation
 	$(PY) -m benchmarks.losses
 	$(PY) -m benchmarks.evaluation
+
+docs: $(TEST_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

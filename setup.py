@@ -26,6 +26,7 @@ test_requires = [
     'pytest-timeout>=2.1',
     'hypothesis>=6.0',
     'pandas>=1.5',  # PyG's AmazonBook / MovieLens100K process raw files with it
+    'sphinx>=7.0',  # the docs build is a test: it must pass with -W
 ]
 
 extras_require = {
