@@ -326,7 +326,7 @@ def load_data_dir(path: PathLike, format: str, **kwargs: Any
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: '{path}'")
-    label = f"'{path}'"
+    label = str(path)
     if fmt in ('lightgcn', 'tsv'):
         if not path.is_dir():
             raise ValueError(f"expected a directory for format '{fmt}' "

@@ -178,3 +178,14 @@ def test_load_data_dir_formats(tmp_path):
         load_data_dir(csv_dir / 'log.csv', 'lightgcn')
     with pytest.raises(ValueError, match="unexpected argument.*'user_col'"):
         load_data_dir(tmp_path / 'gowalla', 'lightgcn', user_col='x')
+
+
+def test_load_data_dir_missing_file_names_the_folder_once(tmp_path):
+    from pyg_simce.data import load_data_dir
+
+    with pytest.raises(FileNotFoundError) as info:
+        load_data_dir(tmp_path, 'lightgcn')
+    message = str(info.value)
+    assert f"data set '{tmp_path}'" in message
+    assert str(tmp_path / 'train.txt') in message
+    assert "''" not in message
