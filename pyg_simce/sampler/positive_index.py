@@ -28,7 +28,11 @@ class PositiveIndex:
       Every pair :math:`(u, i)` is encoded as the key
       :math:`u \cdot |\mathcal{I}| + i`; the keys of the index are kept
       sorted, so a batch of queries is answered by one
-      :func:`torch.searchsorted` in :math:`O(\log |E|)` per query.
+      :func:`torch.searchsorted` in :math:`O(\log |E|)` per query.  When
+      :math:`|\mathcal{U}| \cdot |\mathcal{I}|` is at most
+      :obj:`dense_max_cells`, a dense boolean table of every pair is built on
+      first use instead and a query is a single gather (the common case of
+      small catalogues, where the search would dominate a training step).
     * :meth:`neighbors` -- the (ragged) training items of a batch of users,
       gathered from the CSR arrays :obj:`rowptr` / :obj:`col`.
 
@@ -49,6 +53,10 @@ class PositiveIndex:
         - **col**: :obj:`[num_unique_edges]`
         - **degree**: :obj:`[num_users]`
     """
+    #: Largest :math:`|\mathcal{U}| \cdot |\mathcal{I}|` (one byte each) for
+    #: which :meth:`contains` uses a dense membership table.
+    dense_max_cells: int = 1 << 25
+
     def __init__(
         self,
         edge_index: Tensor,
@@ -90,6 +98,7 @@ class PositiveIndex:
         rowptr = torch.zeros(num_users + 1, dtype=torch.long, device=device)
         torch.cumsum(count, dim=0, out=rowptr[1:])
         self._rowptr = rowptr
+        self._dense: Optional[Tensor] = None
 
     # Accessors ###############################################################
 
@@ -135,6 +144,7 @@ class PositiveIndex:
         self._col = self._col.to(device)
         self._degree = self._degree.to(device)
         self._rowptr = self._rowptr.to(device)
+        self._dense = None
         return self
 
     # Queries #################################################################
@@ -171,8 +181,9 @@ class PositiveIndex:
         """
         users = self._check_ids(users, self.num_users, 'users')
         items = self._check_ids(items, self.num_items, 'items')
-        if users.dim() == 2 and items.dim() == 2 and users.size(1) == 1 \
-                and items.size(0) == 1 and \
+        dense = self.num_users * self.num_items <= self.dense_max_cells
+        if not dense and users.dim() == 2 and items.dim() == 2 and \
+                users.size(1) == 1 and items.size(0) == 1 and \
                 users.size(0) * items.size(1) >= 4 * self.num_edges:
             # An outer product of users and a shared item pool, large
             # compared with the index: look the users' positives up in the
@@ -210,6 +221,14 @@ class PositiveIndex:
             return torch.zeros(query.shape, dtype=torch.bool,
                                device=query.device)
         flat = query.reshape(-1)
+        cells = self.num_users * self.num_items
+        if cells <= self.dense_max_cells:
+            if self._dense is None or self._dense.device != key.device:
+                dense = torch.zeros(cells, dtype=torch.bool,
+                                    device=key.device)
+                dense[key] = True
+                self._dense = dense
+            return self._dense[flat].view(query.shape)
         pos = torch.searchsorted(key, flat)
         pos.clamp_(max=key.numel() - 1)
         return (key[pos] == flat).view(query.shape)

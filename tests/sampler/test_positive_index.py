@@ -94,3 +94,23 @@ def test_outer_membership_with_duplicated_pool_items():
     got = empty_user.contains(torch.arange(50, 60).view(-1, 1),
                               torch.arange(40).repeat(10).view(1, -1))
     assert not got.any()
+
+
+def test_dense_table_and_sorted_search_agree(monkeypatch):
+    gen = torch.Generator().manual_seed(3)
+    edge_index = torch.stack([torch.randint(0, 40, (300, ), generator=gen),
+                              torch.randint(0, 70, (300, ), generator=gen)])
+    users = torch.randint(0, 40, (500, ), generator=gen)
+    items = torch.randint(0, 70, (500, ), generator=gen)
+    truth = {(int(u), int(i)) for u, i in edge_index.t()}
+    expected = torch.tensor([(int(u), int(i)) in truth
+                             for u, i in zip(users, items)])
+
+    dense = PositiveIndex(edge_index, 40, 70)
+    assert torch.equal(dense.contains(users, items), expected)
+    assert dense._dense is not None  # 2,800 cells: the table path ran
+
+    monkeypatch.setattr(PositiveIndex, 'dense_max_cells', 0)
+    searched = PositiveIndex(edge_index, 40, 70)
+    assert torch.equal(searched.contains(users, items), expected)
+    assert searched._dense is None
