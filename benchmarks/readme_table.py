@@ -68,8 +68,11 @@ def quality_rows(root: Path = RESULTS) -> List[List[str]]:
                     continue
                 training = (f"{best.get('epochs_run', '?')} epochs, "
                             f"{_seconds(best.get('train_seconds'))}")
+                # The best setting may not be the loss's prescribed one:
+                # name it, so the row cannot pass for another setting.
                 rows.append([
-                    str(data.get('dataset', '')), model, loss,
+                    str(data.get('dataset', '')), model,
+                    str(best.get('setting', loss)),
                     f"{best['recall@20']:.4f}",
                     f"{best.get('ndcg@20', float('nan')):.4f}", training,
                     source
