@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument('--sampler', type=_choice(SAMPLERS), default=None,
                    help=f"negatives: {', '.join(SAMPLERS)} (default: per "
                    "loss)")
+    g.add_argument('--global-in-batch', action='store_true', default=None,
+                   help='under torchrun: in-batch negatives from the global '
+                   'batch of all processes (differentiable all_gather) '
+                   'instead of the process\' shard')
     g.add_argument('--beta', type=_finite_float, default=None,
                    help='popularity exponent of --sampler popularity '
                    '(default: 1.0)')
@@ -705,13 +709,29 @@ def _prepare_training(args: argparse.Namespace,
         patience=args.patience, time_budget=args.time_budget,
         ks=tuple(args.k), seed=args.seed, device=args.device,
         quiet=args.quiet, log_path=log, checkpoint_dir=args.checkpoint_dir,
-        metadata={'cli': _cli_config(args, resolved)})
+        metadata={'cli': _cli_config(args, resolved)},
+        global_in_batch=bool(getattr(args, 'global_in_batch', None)))
     return split, trainer
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    r"""``pyg-simce train``: trains, evaluates and writes the results."""
+    r"""``pyg-simce train``: trains, evaluates and writes the results.
+
+    Under ``torchrun`` (:obj:`WORLD_SIZE > 1`) every process runs this with
+    the same options inside a process group; rank 0 alone prints and writes
+    the results, log and checkpoints."""
     resolved = validate_train_args(args)
+    from pyg_simce.train.distributed import distributed_session
+
+    with distributed_session(args.device) as (env, device):
+        args.device = str(device)
+        if env.rank != 0:
+            args.quiet = True
+        return _train(args, resolved, env.rank == 0, env.world_size)
+
+
+def _train(args: argparse.Namespace, resolved: Dict[str, Any],
+           main_process: bool, world_size: int) -> int:
     from pyg_simce.train import popularity_baseline
 
     split, trainer = _prepare_training(args, resolved)
@@ -756,7 +776,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                                int(exclude.size(1)))},
         'history': results['history'],
     }
+    if world_size > 1:
+        payload['world_size'] = world_size
     payload = _clean_floats(payload)
+    if not main_process:
+        return 0
     if args.out:
         _write_json(args.out, payload)
 

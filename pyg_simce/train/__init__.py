@@ -25,6 +25,11 @@ _EXPORTS = {
     'epoch_generator': 'batching',
     'epoch_seed': 'batching',
     'shard_batches': 'batching',
+    'DistributedEnv': 'distributed',
+    'distributed_env': 'distributed',
+    'distributed_session': 'distributed',
+    'all_gather_with_grad': 'distributed',
+    'all_reduce_sums': 'distributed',
 }
 
 __all__ = list(_EXPORTS)

@@ -32,22 +32,32 @@ def shard_batches(perm: Tensor, batch_size: int, rank: int = 0,
     r"""Cuts a permutation of the training interactions into the batches a
     process trains on.
 
-    With :obj:`world_size > 1` every global batch of
-    :obj:`batch_size * world_size` interactions is split into
-    :obj:`world_size` disjoint shards and process :obj:`rank` receives shard
-    :obj:`rank` (the semantics of
-    :class:`torch.utils.data.DistributedSampler` applied per batch), so that
-    all processes together cover each interaction exactly once per epoch.
+    :obj:`batch_size` is the **global** batch: the permutation is cut into
+    consecutive chunks of :obj:`batch_size` interactions (the batches of a
+    single-process run), and with :obj:`world_size > 1` process :obj:`rank`
+    receives the strided shard :obj:`chunk[rank::world_size]` of each chunk,
+    which is what :class:`torch.utils.data.DistributedSampler` followed by
+    per-process batches of :obj:`batch_size / world_size` yields.  Every
+    process computes the same permutation from :obj:`(seed, epoch)`, so the
+    shards are disjoint and together are the single-process batches; when
+    :obj:`world_size` does not divide :obj:`batch_size` (or the last chunk)
+    the shards differ by one row.
+
+    A chunk whose smallest shard has fewer than :obj:`min_size` rows (only
+    the last chunk can be so small) is dropped on every process, so that all
+    processes run the same number of steps; it holds fewer than
+    :obj:`min_size * world_size` interactions, and the permutation changes
+    every epoch.
 
     Args:
         perm (torch.Tensor): A permutation of the interaction ids.
-        batch_size (int): Interactions per batch and process.
+        batch_size (int): Interactions per global batch.
         rank (int, optional): This process' rank. (default: :obj:`0`)
         world_size (int, optional): The number of processes.
             (default: :obj:`1`)
-        min_size (int, optional): Batches smaller than this are dropped
-            (*e.g.* :obj:`2` for in-batch negatives, which need at least two
-            rows). (default: :obj:`1`)
+        min_size (int, optional): Smallest admissible shard (*e.g.*
+            :obj:`2` for in-batch negatives, which need at least two rows).
+            (default: :obj:`1`)
     """
     if batch_size < 1:
         raise ValueError(f"'batch_size' expected a positive integer "
@@ -55,14 +65,10 @@ def shard_batches(perm: Tensor, batch_size: int, rank: int = 0,
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"'rank' expected a value in [0, {world_size}) "
                          f"(got {rank})")
-    global_size = batch_size * world_size
     batches = []
-    for start in range(0, perm.numel(), global_size):
-        chunk = perm[start:start + global_size]
-        # Contiguous equal shards of the global batch.
-        bounds = torch.linspace(0, chunk.numel(), world_size + 1).round()
-        lo, hi = int(bounds[rank]), int(bounds[rank + 1])
-        shard = chunk[lo:hi]
-        if shard.numel() >= min_size:
-            batches.append(shard)
+    for start in range(0, perm.numel(), batch_size):
+        chunk = perm[start:start + batch_size]
+        if chunk.numel() // world_size < min_size:
+            continue
+        batches.append(chunk[rank::world_size])
     return batches

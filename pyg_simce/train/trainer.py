@@ -23,8 +23,14 @@ from pyg_simce.train.defaults import (
     loss_defaults,
     loss_name_of,
 )
+from pyg_simce.train.distributed import (
+    all_gather_with_grad,
+    all_reduce_sums,
+    get_rank,
+    get_world_size,
+)
 from pyg_simce.train.early_stopping import EarlyStopping
-from pyg_simce.train.evaluation import evaluate_model
+from pyg_simce.train.evaluation import evaluate_sums
 from pyg_simce.train.json_lines_logger import JSONLinesLogger
 
 CHECKPOINT_FORMAT = 'pyg_simce.checkpoint/1'
@@ -46,10 +52,6 @@ GATHER_MAX_NEGATIVES = 4
 #: negative (max / log-sum-exp / sum of softplus), so that excluded
 #: negatives can be masked in the dense layout instead of going ragged.
 INF_MASK_LOSSES = frozenset({'simce', 'ssm', 'softmax', 'bce'})
-
-#: Catalogues with at most this many (user, item) cells keep a dense boolean
-#: table of the training pairs for the shared-pool mask (32 MB).
-DENSE_MEMBERSHIP_MAX_CELLS = 1 << 25
 
 NEG_INF = float('-inf')
 
@@ -101,6 +103,22 @@ def _label_index_of(data: Any, name: str) -> Tensor:
         raise ValueError(f"'{name}' expected a HeteroData with a "
                          f"('user', 'rates', 'item') edge_label_index")
     return label
+
+
+class _Embedder(torch.nn.Module):
+    # The propagation of the whole graph as a forward(), the call that
+    # DistributedDataParallel hooks.
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, edge_index: Tensor) -> Tuple[Tensor, Tensor]:
+        return self.model.get_embedding(edge_index)
+
+
+def _shard_sizes(n: int, world_size: int) -> List[int]:
+    # Rows of chunk[rank::world_size] for every rank.
+    return [len(range(r, n, world_size)) for r in range(world_size)]
 
 
 def _format_metrics(metrics: Dict[str, float],
@@ -162,6 +180,22 @@ class Trainer:
     from a generator seeded by :obj:`(seed, t)`, so that a run resumed from a
     checkpoint (at an epoch boundary, or mid-epoch after an interrupt)
     reproduces the uninterrupted run exactly.
+
+    Inside a :mod:`torch.distributed` process group (*e.g.* under
+    ``torchrun``, see :mod:`pyg_simce.train.distributed`), every process
+    builds the same trainer; :obj:`batch_size` is the global batch, of which
+    each process trains on the strided shard of :func:`shard_batches`.  The
+    model is wrapped in
+    :class:`~torch.nn.parallel.DistributedDataParallel` and each process
+    scales its loss by :math:`W B_r / B` (:math:`W` processes, :math:`B_r`
+    its rows, :math:`B` the global batch) so that the averaged gradient is
+    the gradient of the single-process loss of the global batch.  Negatives
+    are drawn for the whole global batch on every process (the generators
+    stay identical), evaluation splits the users across processes and adds
+    the metric sums, and only rank 0 prints, logs and writes checkpoints.
+    With the same seed and global batch a run therefore reproduces the
+    single-process run (except in-batch negatives without
+    :obj:`global_in_batch`, whose pool is the process' shard).
 
     Args:
         model (torch.nn.Module): A model with :meth:`get_embedding` and
@@ -227,6 +261,10 @@ class Trainer:
         metadata (dict, optional): Extra JSON-serialisable facts recorded in
             checkpoints and compared on resume (*e.g.* the dataset name).
             (default: :obj:`None`)
+        global_in_batch (bool, optional): With in-batch negatives in a
+            process group, gather the batch items of every process
+            (differentiably), so that the negative pool is the global batch
+            as in a single-process run. (default: :obj:`False`)
     """
     def __init__(
         self,
@@ -260,6 +298,7 @@ class Trainer:
         checkpoint_every: int = 1,
         eval_chunk_size: Optional[int] = None,
         metadata: Optional[Dict[str, Any]] = None,
+        global_in_batch: bool = False,
     ) -> None:
         self.loss_name = loss_name_of(loss)
         defaults = (loss_defaults(self.loss_name)
@@ -311,6 +350,25 @@ class Trainer:
             if not hasattr(loss, 'forward_full'):
                 raise ValueError(f"negative_sampling='full' expected the "
                                  f"softmax loss (got '{self.loss_name}')")
+        if global_in_batch and negative_sampling != 'in-batch':
+            raise ValueError(f"'global_in_batch' expected "
+                             f"negative_sampling='in-batch' (got "
+                             f"'{negative_sampling}')")
+        self.world_size = get_world_size()
+        self.rank = get_rank()
+        if self.world_size > 1:
+            per_rank = 2 if (negative_sampling == 'in-batch'
+                             and not global_in_batch) else 1
+            if batch_size < per_rank * self.world_size:
+                raise ValueError(
+                    f"'batch_size' (the global batch) expected at least "
+                    f"{per_rank * self.world_size} with {self.world_size} "
+                    f"processes (got {batch_size})")
+            reduction = getattr(loss, 'reduction', 'mean')
+            if reduction != 'mean':
+                raise ValueError(f"multi-process training expected a loss "
+                                 f"with reduction='mean' (got "
+                                 f"'{reduction}')")
         ks = tuple(sorted({int(k) for k in ks}))
         if not ks or ks[0] < 1:
             raise ValueError(f"'ks' expected positive cut-offs (got {ks})")
@@ -372,7 +430,9 @@ class Trainer:
         self.time_budget = None if time_budget is None else float(time_budget)
         self.ks = ks
         self.seed = int(seed)
-        self.quiet = bool(quiet)
+        self.quiet = bool(quiet) or self.rank != 0
+        if self.rank != 0:
+            progress = False
         if progress is None:
             progress = (not quiet) and _stderr_is_tty()
         self.progress = bool(progress)
@@ -382,13 +442,24 @@ class Trainer:
         self.checkpoint_every = int(checkpoint_every)
         self.eval_chunk_size = eval_chunk_size
         self.metadata = dict(metadata or {})
+        self.global_in_batch = bool(global_in_batch)
+        self._ddp: Optional[torch.nn.Module] = None
+        if self.world_size > 1:
+            from torch.nn.parallel import DistributedDataParallel
+            # Every parameter reaches the loss through get_embedding (no
+            # unused parameters); the adjacency is a per-process cache, not
+            # a buffer, and the buffers are equal everywhere.
+            self._ddp = DistributedDataParallel(
+                _Embedder(self.model),
+                device_ids=([self.device] if self.device.type == 'cuda'
+                            else None),
+                broadcast_buffers=False)
 
         self.early_stopping = EarlyStopping(metric=metric, patience=patience)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr,
                                           weight_decay=self.weight_decay)
         self._sampler = self._build_sampler()
         self._positive_index = None
-        self._dense_membership: Optional[Tensor] = None
         self._val_index = None
 
         # Run state.
@@ -479,7 +550,8 @@ class Trainer:
         return x
 
     def batch_loss(self, users: Tensor, items: Tensor,
-                   generator: Optional[torch.Generator] = None) -> Tensor:
+                   generator: Optional[torch.Generator] = None,
+                   shard: Optional[Tuple[int, int]] = None) -> Tensor:
         r"""The loss of one batch of positive :obj:`(users, items)` pairs,
         including the regulariser, with negatives drawn from
         :obj:`generator`.
@@ -489,18 +561,35 @@ class Trainer:
             items (torch.Tensor): Positive item ids :obj:`[B]`.
             generator (torch.Generator, optional): The source of randomness.
                 (default: :obj:`None`)
+            shard (Tuple[int, int], optional): :obj:`(rank, world_size)`:
+                :obj:`users` and :obj:`items` are the global batch, the
+                negatives are drawn for all of it and the loss is the mean
+                over the rows :obj:`rank::world_size`. (default: :obj:`None`)
         """
         from pyg_simce.nn.loss import l2_regularization
 
         device = self.device
+        full_users = users
+        if shard is not None:
+            rank, world_size = shard
+            global_size = users.numel()
+            users, items = users[rank::world_size], items[rank::world_size]
         B = users.numel()
-        user_out, item_out = self.model.get_embedding(self.edge_index)
+        if self._ddp is not None and torch.is_grad_enabled():
+            user_out, item_out = self._ddp(self.edge_index)
+        else:
+            user_out, item_out = self.model.get_embedding(self.edge_index)
         users_d, items_d = users.to(device), items.to(device)
         # How often each layer-0 row enters the L2 penalty in this batch.
         item_counts = torch.bincount(items_d, minlength=self.num_items)
         mode = self.negative_sampling
 
-        if mode == 'in-batch':
+        if mode == 'in-batch' and shard is not None and \
+                self.global_in_batch:
+            loss = self._global_in_batch_loss(
+                user_out[users_d], item_out[items_d], items_d,
+                _shard_sizes(global_size, world_size), rank)
+        elif mode == 'in-batch':
             loss = self._in_batch_loss(user_out[users_d], item_out[items_d],
                                        items_d)
         else:
@@ -509,8 +598,13 @@ class Trainer:
             pos = (u * i).sum(dim=-1)
 
         if mode in ('uniform', 'popularity'):
-            neg_items = self._sampler.sample(users, generator=generator)
-            neg_items = neg_items.to(device).view(B, -1)
+            # Drawn for the global batch, so that every process' generator
+            # stays in the state of a single-process run.
+            neg_items = self._sampler.sample(full_users, generator=generator)
+            neg_items = neg_items.view(full_users.numel(), -1)
+            if shard is not None:
+                neg_items = neg_items[rank::world_size]
+            neg_items = neg_items.to(device)
             N = neg_items.size(1)
             if N <= GATHER_MAX_NEGATIVES:
                 ne = self._similarity(item_out[neg_items])  # [B, N, d]
@@ -594,17 +688,48 @@ class Trainer:
             remove_accidental_hits=True, item_index=items)
         return loss_fn(pos, neg, index)
 
+    def _global_in_batch_loss(self, user_emb: Tensor, item_emb: Tensor,
+                              items: Tensor, sizes: List[int],
+                              rank: int) -> Tensor:
+        # This process' rows score their user against the positive items of
+        # every process (gathered with gradient); row j's positive is column
+        # offset + j, columns holding the same item are masked.
+        b = items.numel()
+        pool = all_gather_with_grad(item_emb, sizes)  # [G, d]
+        pool_items = all_gather_with_grad(items, sizes)  # [G]
+        own = sum(sizes[:rank]) + torch.arange(b, device=items.device)
+        count = torch.bincount(pool_items)
+        rows = (count[items] > 1).nonzero().view(-1)
+        same = items[rows].view(-1, 1) == pool_items.view(1, -1)
+        same[torch.arange(rows.numel(), device=items.device), own[rows]] = \
+            False
+        r, c = same.nonzero(as_tuple=True)
+        row, col = rows[r], c
+        loss_fn = self.loss
+        if type(loss_fn).__name__ == 'SampledSoftmaxLoss':
+            u = self._similarity(user_emb) / loss_fn.temperature
+            logits = u @ self._similarity(pool).t()
+            if row.numel() > 0:
+                logits = logits.index_put((row, col),
+                                          logits.new_tensor(NEG_INF))
+            return F.cross_entropy(logits, own, reduction='mean')
+        scores = self._similarity(user_emb) @ self._similarity(pool).t()
+        local = torch.arange(b, device=items.device)
+        pos = scores[local, own]
+        if self.loss_name in INF_MASK_LOSSES:
+            neg = scores.index_put(
+                (torch.cat([local, row]), torch.cat([own, col])),
+                scores.new_tensor(NEG_INF))
+            return loss_fn(pos, neg)
+        keep = torch.ones_like(scores, dtype=torch.bool)
+        keep[local, own] = False
+        keep[row, col] = False
+        row, col = keep.nonzero(as_tuple=True)
+        return loss_fn(pos, scores[row, col], row)
+
     def _pool_admissible(self, users: Tensor, pool: Tensor) -> Tensor:
-        # [B, P] mask: True where pool[j] is not a training item of users[b].
-        if self._dense_membership is None and \
-                self.num_users * self.num_items <= DENSE_MEMBERSHIP_MAX_CELLS:
-            table = torch.zeros(self.num_users, self.num_items,
-                                dtype=torch.bool, device=self.device)
-            table[self.edge_index[0], self.edge_index[1]] = True
-            self._dense_membership = table
-        if self._dense_membership is not None:
-            return ~self._dense_membership[users.view(-1, 1),
-                                           pool.view(1, -1)]
+        # [B, P] mask: True where pool[j] is not a training item of users[b]
+        # (a single gather from a dense table on small catalogues).
         return self._sampler.pool_mask(users, pool)
 
     def _shared_pool(self, generator: Optional[torch.Generator]) -> Tensor:
@@ -638,7 +763,10 @@ class Trainer:
             split (str, optional): :obj:`'valid'` or :obj:`'test'`.
                 (default: :obj:`'test'`)
             users (torch.Tensor, optional): Restrict the evaluation to these
-                users (*e.g.* one process' shard). (default: :obj:`None`)
+                users. (default: :obj:`None`: all users; in a process group
+                each process scores the users :obj:`rank::world_size` and the
+                metric sums are all-reduced, so that every process returns
+                the metrics of all users)
         """
         if split in ('valid', 'val', 'validation'):
             data, exclude = self.val_data, None
@@ -653,10 +781,19 @@ class Trainer:
             raise ValueError(f"no '{split}' split to evaluate")
         target = _label_index_of(data, f'{split} data')
         user_out, item_out = self.embeddings()
-        return evaluate_model(user_out, item_out, self.positive_index, target,
-                              exclude_edge_index=exclude, ks=self.ks,
-                              similarity=self.test_similarity,
-                              chunk_size=self.eval_chunk_size, users=users)
+        sharded = users is None and self.world_size > 1
+        if sharded:
+            users = torch.arange(self.rank, self.num_users, self.world_size)
+        sums, n = evaluate_sums(user_out, item_out, self.positive_index,
+                                target, exclude_edge_index=exclude,
+                                ks=self.ks, similarity=self.test_similarity,
+                                chunk_size=self.eval_chunk_size, users=users)
+        if sharded:
+            sums, n = all_reduce_sums(sums, n, device=self.device)
+        if n == 0:
+            raise ValueError("evaluation expected at least one user with a "
+                             "target interaction (got none)")
+        return {k: v / n for k, v in sums.items()}
 
     def _validation_index(self) -> Any:
         # The validation targets as a PositiveIndex (built once), masked
@@ -711,6 +848,8 @@ class Trainer:
             if self.checkpoint_dir is None:
                 return None
             path = self.checkpoint_dir / LAST_CHECKPOINT
+        if self.rank != 0:  # rank 0 writes for every process
+            return Path(path)
         return save_checkpoint(self.state_dict(), path)
 
     def check_config(self, config: Dict[str, Any], path: Any = None) -> None:
@@ -745,6 +884,8 @@ class Trainer:
         partial = state.get('partial') or [0.0, 0, 0.0]
         self._resume_partial = (float(partial[0]), int(partial[1]),
                                 float(partial[2]))
+        if self.rank != 0:
+            self._resume_partial = (0.0, 0, self._resume_partial[2])
         self._log_position = int(state.get('log_position', 0))
         rng = state.get('rng') or {}
         if isinstance(rng.get('torch'), Tensor):
@@ -815,6 +956,10 @@ class Trainer:
         self._resume_step = step
         self._resume_generator_state = (None if generator is None else
                                         generator.get_state())
+        if self.world_size > 1:
+            # The checkpoint holds the partial loss of all processes; on
+            # resume rank 0 carries it.
+            partial = self._reduce_epoch(*partial)
         self._resume_partial = partial
         path = self.save_checkpoint()
         raise TrainingInterrupted(path, epoch_index, step)
@@ -838,12 +983,13 @@ class Trainer:
             TrainingInterrupted: After Ctrl-C (or :meth:`request_stop`), once
                 the state is checkpointed; resuming continues exactly.
         """
+        log_path = self.log_path if self.rank == 0 else None
         if resume:
             self.resume()
-            self._logger = JSONLinesLogger(self.log_path, append=True)
+            self._logger = JSONLinesLogger(log_path, append=True)
             self._logger.truncate(self._log_position)
         else:
-            self._logger = JSONLinesLogger(self.log_path)
+            self._logger = JSONLinesLogger(log_path)
         if self.val_data is None and self.test_data is None:
             raise ValueError("evaluation expected 'val_data' or 'test_data' "
                              "(got neither)")
@@ -874,6 +1020,10 @@ class Trainer:
         self.model.train()
         num_pairs = self.train_pairs.size(1)
         min_size = 2 if self.negative_sampling == 'in-batch' else 1
+        world_size = self.world_size
+        if world_size > 1 and self.global_in_batch:
+            min_size = 1
+        shard = (self.rank, world_size) if world_size > 1 else None
         while True:
             reason = self._should_stop_before_epoch()
             if reason is not None:
@@ -883,7 +1033,11 @@ class Trainer:
             epoch = self.epoch  # 0-based index of the running epoch
             generator = epoch_generator(self.seed, epoch)
             perm = torch.randperm(num_pairs, generator=generator)
-            batches = shard_batches(perm, self.batch_size, min_size=min_size)
+            # The global batches; each process trains on the rows
+            # rank::world_size of each (the shards of shard_batches, whose
+            # chunks are kept iff every shard has min_size rows).
+            batches = shard_batches(perm, self.batch_size,
+                                    min_size=min_size * world_size)
             start_step = self._resume_step
             loss_sum, loss_count, seconds = self._resume_partial
             if start_step > 0 and self._resume_generator_state is not None:
@@ -899,6 +1053,9 @@ class Trainer:
             t0 = time.perf_counter()
             try:
                 for step in range(start_step, len(batches)):
+                    if world_size > 1:
+                        self._interrupt_requested = self._any_process(
+                            self._interrupt_requested)
                     if self._interrupt_requested:
                         bar.close()
                         self._interrupt(
@@ -909,16 +1066,30 @@ class Trainer:
                     users = self.train_pairs[0, batch]
                     items = self.train_pairs[1, batch]
                     self.optimizer.zero_grad(set_to_none=True)
-                    loss = self.batch_loss(users, items, generator)
+                    if shard is None:
+                        loss = self.batch_loss(users, items, generator)
+                    else:
+                        loss = self.batch_loss(users, items, generator,
+                                               shard=shard)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(
                             f'training loss became {float(loss)} in epoch '
                             f'{epoch + 1}, step {step + 1}; lower --lr or '
                             f'check the data')
-                    loss.backward()
+                    rows = batch.numel()
+                    if shard is None:
+                        loss.backward()
+                    else:
+                        # DDP averages the gradients of the processes: the
+                        # factor W B_r / B makes the average the gradient of
+                        # the mean over the global batch of B rows.
+                        rows = len(range(self.rank, batch.numel(),
+                                         world_size))
+                        (loss * (world_size * rows / batch.numel())
+                         ).backward()
                     self.optimizer.step()
-                    loss_sum += float(loss.detach()) * batch.numel()
-                    loss_count += batch.numel()
+                    loss_sum += float(loss.detach()) * rows
+                    loss_count += rows
                     if self.progress:
                         bar.set_postfix(loss=f'{loss_sum / loss_count:.4f}',
                                         refresh=False)
@@ -926,6 +1097,9 @@ class Trainer:
             finally:
                 bar.close()
             seconds += time.perf_counter() - t0
+            if world_size > 1:
+                loss_sum, loss_count, seconds = self._reduce_epoch(
+                    loss_sum, loss_count, seconds)
             self.epoch = epoch + 1
             self.train_seconds += seconds
             record: Dict[str, Any] = {
@@ -939,6 +1113,9 @@ class Trainer:
             if self.epoch % self.eval_every == 0 or last_epoch or over_budget:
                 self._evaluate_epoch(record)
             record['elapsed'] = self.train_seconds
+            if world_size > 1:
+                self._interrupt_requested = self._any_process(
+                    self._interrupt_requested)
             self._logger.log(record)
             self._report(record)
             if (self.epoch % self.checkpoint_every == 0 or last_epoch
@@ -956,11 +1133,43 @@ class Trainer:
                     None if self.checkpoint_dir is None else
                     self.checkpoint_dir / LAST_CHECKPOINT, self.epoch, 0)
 
+    def _any_process(self, flag: bool) -> bool:
+        value = torch.tensor([float(flag)], device=self._collective_device)
+        torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+        return bool(value.item() > 0)
+
+    @property
+    def _collective_device(self) -> torch.device:
+        return (self.device if self.device.type == 'cuda' else
+                torch.device('cpu'))
+
+    def _reduce_epoch(self, loss_sum: float, loss_count: int,
+                      seconds: float) -> Tuple[float, int, float]:
+        # The loss of the epoch over all processes, and the slowest
+        # process' time (so that every process takes the same time-budget
+        # decisions).
+        dist = torch.distributed
+        sums = torch.tensor([loss_sum, float(loss_count)],
+                            dtype=torch.float64,
+                            device=self._collective_device)
+        dist.all_reduce(sums, op=dist.ReduceOp.SUM)
+        return (float(sums[0]), int(round(float(sums[1]))),
+                self._max_seconds(seconds))
+
+    def _max_seconds(self, seconds: float) -> float:
+        value = torch.tensor([seconds], dtype=torch.float64,
+                             device=self._collective_device)
+        torch.distributed.all_reduce(value,
+                                     op=torch.distributed.ReduceOp.MAX)
+        return float(value)
+
     def _evaluate_epoch(self, record: Dict[str, Any]) -> None:
         t0 = time.perf_counter()
         split = self.eval_split
         metrics = self.evaluate(split)
         eval_seconds = time.perf_counter() - t0
+        if self.world_size > 1:
+            eval_seconds = self._max_seconds(eval_seconds)
         self.train_seconds += eval_seconds
         improved = self.early_stopping.step(metrics, self.epoch)
         if improved:
