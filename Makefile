@@ -50,6 +50,9 @@ bench: $(TEST_STAMP)
 	$(PY) -m benchmarks.propagation
 	$(PY) -m benchmarks.losses
 	$(PY) -m benchmarks.evaluation
+	$(PY) -m benchmarks.sampling
+	$(PY) -m benchmarks.training_speed
+	$(PY) -m benchmarks.quality
 
 docs: $(TEST_STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html

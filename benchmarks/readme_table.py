@@ -146,12 +146,23 @@ def _sampling(d: Dict[str, Any]) -> List[Tuple[str, str]]:
     return out
 
 
+def _training_speed(d: Dict[str, Any]) -> List[Tuple[str, str]]:
+    out = []
+    for name, r in d['results'].items():
+        ratio = (f", {r['ratio_to_bpr']:.2f}x BPR"
+                 if 'ratio_to_bpr' in r else '')
+        out.append((f"{name} epoch, LightGCN 2 layers, {d['dataset']}",
+                    f"{r['epoch_seconds_median']:.2f} s{ratio}"))
+    return out
+
+
 SPEED: Dict[str, Callable[[Dict[str, Any]], List[Tuple[str, str]]]] = {
     'data_loading': _data_loading,
     'propagation': _propagation,
     'evaluation': _evaluation,
     'losses': _losses,
     'sampling': _sampling,
+    'training_speed': _training_speed,
 }
 
 
