@@ -156,6 +156,12 @@ def run_setting(split: Any, loss_name: str, label: str,
 def diagnose(r: Dict[str, Any]) -> str:
     r"""Why a run ended where it did: still improving when the budget ran
     out (time-limited), or a plateau reached well before it."""
+    head = r.get('top20_share_per_group')
+    popularity = ''
+    if head:
+        popularity = (f"; top-20 slots on the 3 most popular groups: "
+                      f"{sum(head[-3:]):.0%} (test interactions there: "
+                      f"{sum(r['test_share_per_group'][-3:]):.0%})")
     curve = r['curve']
     if len(curve) < 4:
         return 'too few evaluations to tell'
@@ -165,12 +171,6 @@ def diagnose(r: Dict[str, Any]) -> str:
                 f"{r['recall@20']:.4f}) of {r['epochs_run']}, last "
                 f"{curve[-1][1]:.4f}: more time does not help this setting"
                 f"{popularity}")
-    head = r.get('top20_share_per_group')
-    popularity = ''
-    if head:
-        popularity = (f"; top-20 slots on the 3 most popular groups: "
-                      f"{sum(head[-3:]):.0%} (test interactions there: "
-                      f"{sum(r['test_share_per_group'][-3:]):.0%})")
     at_60 = next(v for e, v in curve if e >= 0.6 * last_epoch)
     gain = r['recall@20'] - at_60
     if gain >= 0.01:
