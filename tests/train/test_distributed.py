@@ -28,7 +28,7 @@ DATA = [
 ]
 
 
-METRIC_TOL = 0.02
+METRIC_TOL = 0.04  # a few of the 90 users
 
 
 def _free_port() -> int:
