@@ -256,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = t.add_argument_group('output')
     g.add_argument('--out', metavar='results.json',
                    help='write the results (JSON) here')
-    g.add_argument('--log', metavar='LOG.jsonl',
+    # Not '--log': torchrun would take it for an abbreviation of its own
+    # '--log-dir' in `torchrun ... -m pyg_simce train ...`.
+    g.add_argument('--log-file', dest='log', metavar='LOG.jsonl',
                    help='JSON-lines log, one line per epoch (default: '
                    'CHECKPOINT_DIR/log.jsonl with --checkpoint-dir)')
     g.add_argument('--checkpoint-dir', metavar='DIR',

@@ -38,8 +38,8 @@ def _free_port() -> int:
 
 
 def _torchrun(args, nproc=2, script=None):
-    # torchrun on the loopback interface only; '--' keeps torchrun from
-    # reading '--log' as an abbreviation of its own '--log-dir'.
+    # torchrun on the loopback interface only, with the command line of a
+    # single-process run ('train' right after '-m pyg_simce', no '--').
     env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1',
                PYTHONPATH=str(REPO))
     for key in ('WORLD_SIZE', 'RANK', 'LOCAL_RANK', 'MASTER_PORT'):
@@ -50,7 +50,7 @@ def _torchrun(args, nproc=2, script=None):
         f'--master_port={_free_port()}'
     ]
     if script is None:
-        cmd += ['-m', 'pyg_simce', '--', 'train', *args]
+        cmd += ['-m', 'pyg_simce', 'train', *args]
     else:
         cmd += [str(script), *args]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
@@ -155,12 +155,14 @@ def test_two_processes_match_one_process(tmp_path, capsys):
     # for 2 epochs (and 1 epoch for the first loss).
     args = DATA + ['--loss', 'bpr', '--batch-size', '64', '--quiet']
     one = tmp_path / 'one'
-    _single(args + ['--epochs', '2', '--log', str(one / 'log.jsonl'),
+    _single(args + ['--epochs', '2', '--log-file', str(one / 'log.jsonl'),
                     '--out', str(one / 'out.json')], capsys)
     two = tmp_path / 'two'
+    # --log-file names the default log explicitly: torchrun must pass it on.
     proc = _torchrun(args + ['--epochs', '1', '--checkpoint-dir',
                              str(two / 'ckpt'), '--out',
-                             str(two / 'out1.json')])
+                             str(two / 'out1.json'), '--log-file',
+                             str(two / 'ckpt' / 'log.jsonl')])
     # Rank 0 alone prints the summary.
     assert proc.stdout.count('stopped by') == 1
     log_one, log_two = _read_log(one / 'log.jsonl'), _read_log(
