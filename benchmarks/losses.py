@@ -5,23 +5,29 @@ ragged form ``loss(pos, neg [B*N], index [B*N])`` (same elements,
 ``index = arange(B).repeat_interleave(N)``, validated on every call as in
 training), against a plain dense PyTorch one-liner of the same formula.
 
-Two ragged timings are taken on that index, both validating it on every
-call as in training:
+Three ragged timings are taken, each validating its index on every call as
+in training:
 
 * ``ragged``: what a caller gets; a sorted index with equal group sizes is
   recognised as the dense layout and reshaped (the uniform fast path);
 * ``ragged_general``: the same call with the fast path disabled, i.e. the
-  segment/scatter kernels every uneven ragged input goes through.
+  kernels every uneven sorted ragged input goes through;
+* ``ragged_unsorted``: the same negatives in a random order (``neg`` and
+  ``index`` permuted alike), the layout of an arbitrary-order index.
 
-Prints milliseconds of CPU time (median of ``--repeat`` runs; wall-clock
-median and minimum are recorded too) and the ratios to the baseline and to
-the dense form; the target is ragged_general/dense <= 3.  Writes
-``benchmarks/results/speed/losses.json``.
+Prints milliseconds of CPU time and the ratios to the baseline and to the
+dense form; the target is ragged_general/dense <= 3 and
+ragged_unsorted/dense <= 3.  The five variants of one (loss, N) are timed
+round-robin, ``--repeat`` rounds, so that a change of load on a shared
+machine hits them alike; each sample runs a variant enough times in a row
+to last ``--min-sample-ms`` and records its mean time per call, and the
+median sample is reported (process CPU time; wall-clock median and minimum
+are recorded too).  Writes ``benchmarks/results/speed/losses.json``.
 By default the kernels run single-threaded (``--threads 1``): on a shared
 machine this gives far more stable ratios; ``--threads 0`` keeps PyTorch's
 default.
 
-Run: ``python -m benchmarks.losses [--repeat 7] [--sizes 1 64 1024]``.
+Run: ``python -m benchmarks.losses [--repeat 11] [--sizes 1 64 1024]``.
 """
 import argparse
 import math
@@ -34,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from benchmarks.common import environment_info, time_call, write_json
+from benchmarks.common import environment_info, write_json
 from pyg_simce.nn.loss import loss_resolver
 from pyg_simce.nn.loss.base import uniform_fast_path
 
@@ -71,27 +77,57 @@ def _fwd_bwd(fn: Callable[..., Tensor], *args: Tensor) -> Callable[[], None]:
     return run
 
 
-def time_fwd_bwd(fn: Callable[[], None], repeat: int) -> Dict[str, float]:
-    r"""Median/min wall time (:func:`benchmarks.common.time_call`) plus the
-    median CPU time of this process (:func:`time.process_time`).  With one
-    thread the CPU time is the work done, unaffected by waiting for a core
-    on a loaded machine, so ratios use it."""
-    wall = time_call(fn, repeat=repeat)
-    cpu: List[float] = []
-    for _ in range(repeat):
-        start = time.process_time()
+def time_interleaved(
+    fns: Dict[str, Callable[[], None]],
+    repeat: int,
+    min_sample_s: float = 0.02,
+) -> Dict[str, Dict[str, float]]:
+    r"""Times the callables round-robin: :obj:`repeat` rounds, each taking
+    one sample of every callable.  A sample runs a callable :obj:`number`
+    times in a row (fixed per callable after a warm-up so that a sample
+    lasts about :obj:`min_sample_s`) and records the mean process CPU time
+    (:func:`time.process_time`) and wall time per call.  With one thread the
+    CPU time is the work done, unaffected by waiting for a core on a loaded
+    machine, so ratios use its median."""
+    number: Dict[str, int] = {}
+    for key, fn in fns.items():
+        fn()  # warm-up
+        start = time.perf_counter()
         fn()
-        cpu.append(time.process_time() - start)
-    return {'median': wall['median'], 'min': wall['min'],
-            'cpu': statistics.median(cpu)}
+        once = time.perf_counter() - start
+        number[key] = max(1, math.ceil(min_sample_s / max(once, 1e-6)))
+    cpu: Dict[str, List[float]] = {key: [] for key in fns}
+    wall: Dict[str, List[float]] = {key: [] for key in fns}
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            n = number[key]
+            wall_start, cpu_start = time.perf_counter(), time.process_time()
+            for _ in range(n):
+                fn()
+            cpu[key].append((time.process_time() - cpu_start) / n)
+            wall[key].append((time.perf_counter() - wall_start) / n)
+    return {
+        key: {
+            'cpu': statistics.median(cpu[key]),
+            'median': statistics.median(wall[key]),
+            'min': min(wall[key]),
+            'number': number[key],
+        }
+        for key in fns
+    }
+
+
+VARIANTS = ('dense', 'ragged', 'ragged_general', 'ragged_unsorted')
+RAGGED = ('ragged', 'ragged_general', 'ragged_unsorted')
+TARGETED = ('ragged_general', 'ragged_unsorted')
 
 
 def bench(names: Sequence[str], sizes: Sequence[int], B: int, repeat: int,
-          seed: int) -> List[Dict[str, object]]:
+          seed: int, min_sample_s: float = 0.02) -> List[Dict[str, object]]:
     rows: List[Dict[str, object]] = []
     header = (f"{'loss':8s} {'N':>5s} {'base ms':>8s} {'dense ms':>9s} "
-              f"{'ragged ms':>10s} {'general ms':>10s} {'dense/base':>10s} "
-              f"{'ragged/dense':>12s} {'general/dense':>13s}")
+              f"{'dense/base':>10s} {'ragged/dense':>12s} "
+              f"{'general/dense':>13s} {'unsorted/dense':>14s}")
     print(header)
     print('-' * len(header))
     for N in sizes:
@@ -101,6 +137,9 @@ def bench(names: Sequence[str], sizes: Sequence[int], B: int, repeat: int,
         neg = (torch.rand(B, N, generator=g) * 2 - 1).requires_grad_()
         flat = neg.detach().reshape(-1).clone().requires_grad_()
         index = torch.arange(B).repeat_interleave(N)
+        perm = torch.randperm(B * N, generator=g)
+        shuffled = flat.detach()[perm].clone().requires_grad_()
+        shuffled_index = index[perm]
         for name in names:
             loss = loss_resolver(name)
 
@@ -108,41 +147,46 @@ def bench(names: Sequence[str], sizes: Sequence[int], B: int, repeat: int,
                 with uniform_fast_path(False):
                     return loss(p, n, index)
 
-            timings = {
-                'baseline': time_fwd_bwd(
-                    _fwd_bwd(BASELINES[name], pos, neg), repeat),
-                'dense': time_fwd_bwd(_fwd_bwd(loss, pos, neg), repeat),
-                'ragged': time_fwd_bwd(
-                    _fwd_bwd(lambda p, n: loss(p, n, index), pos, flat),
-                    repeat),
-                'ragged_general': time_fwd_bwd(_fwd_bwd(general, pos, flat),
-                                               repeat),
-            }
+            timings = time_interleaved({
+                'baseline': _fwd_bwd(BASELINES[name], pos, neg),
+                'dense': _fwd_bwd(loss, pos, neg),
+                'ragged': _fwd_bwd(lambda p, n: loss(p, n, index), pos,
+                                   flat),
+                'ragged_general': _fwd_bwd(general, pos, flat),
+                'ragged_unsorted': _fwd_bwd(
+                    lambda p, n: loss(p, n, shuffled_index), pos, shuffled),
+            }, repeat, min_sample_s)
             row: Dict[str, object] = {'loss': name, 'B': B, 'N': N}
             for key, t in timings.items():
                 row[f'{key}_ms'] = 1e3 * t['cpu']
                 row[f'{key}_wall_median_ms'] = 1e3 * t['median']
                 row[f'{key}_wall_min_ms'] = 1e3 * t['min']
+                row[f'{key}_calls_per_sample'] = t['number']
             base, dense = timings['baseline'], timings['dense']
-            for key in ('dense', 'ragged', 'ragged_general'):
+            for key in VARIANTS:
                 row[f'{key}_over_baseline'] = (timings[key]['cpu'] /
                                                base['cpu'])
-            for key in ('ragged', 'ragged_general'):
+            for key in RAGGED:
                 row[f'{key}_over_dense'] = (timings[key]['cpu'] /
                                             dense['cpu'])
                 row[f'{key}_over_dense_wall_median'] = (
                     timings[key]['median'] / dense['median'])
-            row['meets_target'] = row['ragged_general_over_dense'] <= \
-                TARGET_RATIO
+            row['meets_target'] = all(row[f'{key}_over_dense'] <=
+                                      TARGET_RATIO for key in TARGETED)
             rows.append(row)
-            print(f"{name:8s} {N:5d} {row['baseline_ms']:8.2f} "
-                  f"{row['dense_ms']:9.2f} {row['ragged_ms']:10.2f} "
-                  f"{row['ragged_general_ms']:10.2f} "
+            print(f"{name:8s} {N:5d} {row['baseline_ms']:8.3f} "
+                  f"{row['dense_ms']:9.3f} "
                   f"{row['dense_over_baseline']:10.2f} "
                   f"{row['ragged_over_dense']:12.2f} "
-                  f"{row['ragged_general_over_dense']:13.2f}"
-                  f"{'' if row['meets_target'] else '  (> 3x)'}")
+                  f"{row['ragged_general_over_dense']:13.2f} "
+                  f"{row['ragged_unsorted_over_dense']:14.2f}"
+                  f"{'' if row['meets_target'] else '  (> 3x)'}",
+                  flush=True)
     return rows
+
+
+def _geomean(values: Sequence[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
@@ -151,7 +195,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
     parser.add_argument('--sizes', type=int, nargs='+',
                         default=[1, 64, 1024])
     parser.add_argument('--losses', nargs='+', default=list(BASELINES))
-    parser.add_argument('--repeat', type=int, default=7)
+    parser.add_argument('--repeat', type=int, default=11)
+    parser.add_argument('--min-sample-ms', type=float, default=20.0)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--out', type=Path, default=RESULT)
@@ -166,28 +211,37 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
 
     env = environment_info(seed=args.seed, device='cpu')
     rows = bench(args.losses, args.sizes, args.batch_size, args.repeat,
-                 args.seed)
-    worst = max(rows, key=lambda r: r['ragged_general_over_dense'])
+                 args.seed, args.min_sample_ms / 1e3)
+    worst = {
+        key: max(rows, key=lambda r, k=key: r[f'{k}_over_dense'])
+        for key in TARGETED
+    }
     met = sorted({r['loss'] for r in rows if r['meets_target']} -
                  {r['loss'] for r in rows if not r['meets_target']})
     summary = {
-        'target': f'ragged_general/dense <= {TARGET_RATIO}',
+        'target': ' and '.join(f'{key}/dense <= {TARGET_RATIO}'
+                               for key in TARGETED),
         'losses_meeting_target_at_all_sizes': met,
         'worst_ragged_over_dense': {
-            'loss': worst['loss'],
-            'N': worst['N'],
-            'ratio': worst['ragged_general_over_dense'],
+            'loss': worst['ragged_general']['loss'],
+            'N': worst['ragged_general']['N'],
+            'ratio': worst['ragged_general']['ragged_general_over_dense'],
         },
-        'geomean_ragged_general_over_dense': math.exp(
-            sum(math.log(r['ragged_general_over_dense'])
-                for r in rows) / len(rows)),
-        'geomean_ragged_over_dense': math.exp(
-            sum(math.log(r['ragged_over_dense'])
-                for r in rows) / len(rows)),
+        'worst_ragged_unsorted_over_dense': {
+            'loss': worst['ragged_unsorted']['loss'],
+            'N': worst['ragged_unsorted']['N'],
+            'ratio': worst['ragged_unsorted']['ragged_unsorted_over_dense'],
+        },
     }
-    print(f"\ngeneral ragged path within {TARGET_RATIO}x of dense at every "
-          f"N: {', '.join(met) or 'none'}; worst {worst['loss']} at "
-          f"N={worst['N']}: {worst['ragged_general_over_dense']:.2f}x")
+    for key in RAGGED:
+        summary[f'geomean_{key}_over_dense'] = _geomean(
+            [r[f'{key}_over_dense'] for r in rows])
+    print(f"\nragged paths within {TARGET_RATIO}x of dense at every N: "
+          f"{', '.join(met) or 'none'}")
+    for key in TARGETED:
+        r = worst[key]
+        print(f"worst {key}/dense: {r['loss']} at N={r['N']}: "
+              f"{r[f'{key}_over_dense']:.2f}x")
     payload = {
         'benchmark': 'losses',
         'description': 'forward+backward time of each loss, dense vs '
@@ -197,8 +251,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
             'batch_size': args.batch_size,
             'sizes': list(args.sizes),
             'repeat': args.repeat,
+            'min_sample_ms': args.min_sample_ms,
             'dtype': 'float32',
-            'statistic': 'median process CPU time (wall median/min also '
+            'statistic': 'median over round-robin samples of the process '
+                         'CPU time per call (wall median/min also '
                          'recorded)',
             'threads': torch.get_num_threads(),
         },

@@ -6,7 +6,11 @@ import math
 import pytest
 import torch
 
-from pyg_simce.nn.loss.base import uniform_fast_path
+from pyg_simce.nn.loss.base import (
+    SEGMENT_MIN_GROUP_SIZE,
+    RaggedGroups,
+    uniform_fast_path,
+)
 from pyg_simce.nn.loss import (
     BCELoss,
     BPRLoss,
@@ -283,6 +287,161 @@ def test_float32_close_to_float64(name, make, ref):
     torch.testing.assert_close(
         loss(pos.float(), neg.float()).double(), loss(pos, neg), rtol=1e-5,
         atol=1e-5)
+
+
+# Arbitrary-order ragged index ###############################################
+
+# Sorted indices take one of two kernels by their average group size; an
+# index in arbitrary order is reduced without sorting.  Group sizes of both
+# regimes, uneven, with empty groups:
+GROUP_SIZES = {
+    'small_groups': [0, 3, 1, 7, 2, 0, 5, 4, 1],
+    'segment_groups': [0, 31, 17, 1, 40, 0, 26, 22, 19],
+}
+
+
+def sorted_and_shuffled(sizes, seed):
+    index = torch.arange(len(sizes)).repeat_interleave(torch.tensor(sizes))
+    perm = torch.randperm(index.numel(),
+                          generator=torch.Generator().manual_seed(seed))
+    return index, perm
+
+
+@pytest.mark.parametrize('sizes', list(GROUP_SIZES), ids=list(GROUP_SIZES))
+def test_group_kernels_match_naive_loops(sizes):
+    sizes = GROUP_SIZES[sizes]
+    B = len(sizes)
+    index, perm = sorted_and_shuffled(sizes, seed=B)
+    src = scores(index.numel(), seed=4)
+    src[index == 2] = 0.5  # a tied maximum in group 2
+    per_group = scores(B, seed=5)
+    for idx, values in ((index, src), (index[perm], src[perm])):
+        groups = RaggedGroups(idx, B)
+        segment = (groups.sorted and
+                   index.numel() >= SEGMENT_MIN_GROUP_SIZE * B)
+        assert (groups.ptr is not None) == segment
+        assert groups.sorted == (idx is index)
+        x = values.clone().requires_grad_()
+        rows = [x[idx == b] for b in range(B)]
+        count = torch.tensor([r.numel() for r in rows])
+        assert torch.equal(groups.count(), count)
+        exp_sum = torch.stack([r.sum() for r in rows])
+        exp_max = torch.stack([
+            r.amax() if r.numel() else r.new_tensor(float('-inf'))
+            for r in rows
+        ])
+        exp_mean = exp_sum / count.clamp(min=1)
+        w = scores(B, seed=6)
+        for out, exp in ((groups.sum(x), exp_sum),
+                         (groups.mean(x), exp_mean),
+                         (groups.max(x), exp_max)):
+            torch.testing.assert_close(out, exp, rtol=1e-12, atol=1e-12)
+            finite = torch.isfinite(exp)
+            ga, = torch.autograd.grad((out * w)[finite].sum(), x)
+            gb, = torch.autograd.grad((exp * w)[finite].sum(), x,
+                                      retain_graph=True)
+            torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-12)
+        y = per_group.clone().requires_grad_()
+        out = groups.gather(y)
+        torch.testing.assert_close(out, per_group[idx])
+        ga, = torch.autograd.grad((out * values).sum(), y)
+        torch.testing.assert_close(ga, exp_sum.detach(), rtol=1e-12,
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize('name,make,ref', CASES, ids=IDS)
+@pytest.mark.parametrize('sizes', list(GROUP_SIZES), ids=list(GROUP_SIZES))
+def test_shuffled_ragged_equals_sorted_and_reference(name, make, ref, sizes):
+    sizes = GROUP_SIZES[sizes]
+    B = len(sizes)
+    index, perm = sorted_and_shuffled(sizes, seed=7)
+    pos = scores(B, seed=8, scale=2.0)
+    neg = scores(index.numel(), seed=9, scale=2.0)
+    w = scores(B, seed=10)  # weights the rows of reduction='none'
+    for reduction in ('none', 'mean', 'sum'):
+        loss = make()
+        loss.reduction = reduction
+        outs, grads = [], []
+        for layout in ('sorted', 'shuffled', 'reference'):
+            order = perm if layout == 'shuffled' else torch.arange(len(neg))
+            p = pos.clone().requires_grad_()
+            n = neg[order].clone().requires_grad_()
+            if layout == 'reference':  # naive per-row loop, sorted layout
+                out = reference(ref, p, n, index, reduction=reduction)
+            else:
+                out = loss(p, n, index[order])
+            total = (out * w).sum() if reduction == 'none' else out
+            outs.append(out)
+            grads.append(torch.autograd.grad(total, (p, n)))
+        (sorted_out, shuffled_out, exp) = outs
+        (g_sorted, g_shuffled, g_exp) = grads
+        assert shuffled_out.shape == exp.shape
+        torch.testing.assert_close(shuffled_out, sorted_out, rtol=1e-12,
+                                   atol=1e-12)
+        torch.testing.assert_close(shuffled_out, exp, rtol=1e-9, atol=1e-9)
+        # Gradients come back at the positions the negatives were given in.
+        torch.testing.assert_close(g_shuffled[0], g_sorted[0], rtol=1e-12,
+                                   atol=1e-12)
+        torch.testing.assert_close(g_shuffled[1], g_sorted[1][perm],
+                                   rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(g_shuffled[0], g_exp[0], rtol=1e-8,
+                                   atol=1e-10)
+        torch.testing.assert_close(g_shuffled[1], g_exp[1][perm], rtol=1e-8,
+                                   atol=1e-10)
+
+
+@pytest.mark.parametrize('sizes', list(GROUP_SIZES) + ['uniform'],
+                         ids=list(GROUP_SIZES) + ['uniform'])
+def test_shuffled_ragged_log_q_equals_sorted_and_reference(sizes):
+    B = 9
+    sizes = GROUP_SIZES.get(sizes, [6] * B)
+    index, perm = sorted_and_shuffled(sizes, seed=11)
+    E = index.numel()
+    pos = scores(B, seed=12, scale=2.0)
+    neg = scores(E, seed=13, scale=2.0)
+    log_q = scores(E, seed=14).add(2.0).div(4.0).log()  # q in [0.25, 0.75]
+    pos_log_q = scores(B, seed=15).add(2.0).div(4.0).log()
+    w = scores(B, seed=16)
+    tau = 0.3
+
+    def naive(p, n, lq, plq):
+        rows = []
+        for b in range(B):
+            x = p[b] / tau - plq[b]
+            y = n[index == b] / tau - lq[index == b]
+            rows.append(-torch.log(x.exp() / (x.exp() + y.exp().sum())))
+        return torch.stack(rows)
+
+    for reduction in ('none', 'mean', 'sum'):
+        loss = SampledSoftmaxLoss(temperature=tau, reduction=reduction)
+        outs, grads = [], []
+        for layout in ('sorted', 'shuffled', 'dense', 'reference'):
+            if layout == 'dense' and len(set(sizes)) > 1:
+                continue
+            order = perm if layout == 'shuffled' else torch.arange(E)
+            p = pos.clone().requires_grad_()
+            n = neg[order].clone().requires_grad_()
+            lq = log_q[order].clone().requires_grad_()
+            if layout == 'reference':
+                out = naive(p, n, lq, pos_log_q)
+                out = {'none': out, 'mean': out.mean(),
+                       'sum': out.sum()}[reduction]
+            elif layout == 'dense':
+                out = loss(p, n.view(B, -1), log_q=lq.view(B, -1),
+                           pos_log_q=pos_log_q)
+            else:
+                out = loss(p, n, index[order], lq, pos_log_q)
+            total = (out * w).sum() if reduction == 'none' else out
+            g_p, g_n, g_lq = torch.autograd.grad(total, (p, n, lq))
+            # Back to the sorted order to compare position by position.
+            inverse = torch.empty_like(order)
+            inverse[order] = torch.arange(E)
+            outs.append(out)
+            grads.append((g_p, g_n[inverse], g_lq[inverse]))
+        for out, grad in zip(outs[1:], grads[1:]):
+            torch.testing.assert_close(out, outs[0], rtol=1e-12, atol=1e-12)
+            for a, b in zip(grad, grads[0]):
+                torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
 # Validation ##################################################################
