@@ -1,0 +1,287 @@
+r"""Runs a benchmark suite that reproduces the papers' experiments.
+
+Usage::
+
+    python -m benchmarks.run SUITE [--quick] [--datasets D ...]
+                                   [--device cpu|cuda] [--seeds N]
+
+``SUITE`` is one of ``losses`` (SSM paper Table 2), ``backbones`` (Table 3),
+``similarity`` (Table 4), ``propagation`` (Table 5 and LightGCN over the same
+grid), ``longtail`` (Figure 1), ``magnitude`` (section 4.2), ``convergence``,
+``speed`` (against PyG's LightGCN), or ``all``.  The runs of each suite are
+listed in ``benchmarks/configs/<suite>.json`` and the per-dataset training
+settings of each mode in ``benchmarks/configs/datasets.json``.
+
+``--quick`` uses the quick settings and, by default, ml-100k and
+irbench/amazon2014-health (minutes on a 2-core CPU); without it, the full
+settings and ml-1m, Gowalla and Yelp2018.  Results go to
+``benchmarks/results/SUITE/<dataset>.json`` and ``.md`` (quick mode:
+``benchmarks/results/quick/SUITE/...``), plus a PNG for ``longtail``,
+``magnitude`` and ``convergence`` when matplotlib is installed.  Every JSON
+records the seeds, versions, device and wall time.
+
+Training runs are cached in ``benchmarks/work`` (keyed by their complete
+settings) and checkpointed after every epoch: suites that share a run train
+it once, and a suite stopped half-way resumes where it stopped when started
+again.  ``--fresh`` ignores the cache.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import torch
+
+from benchmarks.common import environment_info, write_json
+from benchmarks.suites.config import (
+    ConfigError,
+    load_settings,
+    load_suite,
+    mode_datasets,
+)
+from benchmarks.suites.report import (
+    markdown_table,
+    plot_convergence,
+    plot_longtail,
+    plot_magnitude,
+)
+from benchmarks.suites.suites import SUMMARIES, training_rows
+from benchmarks.suites.training import WORK, SplitCache, execute, run_spec
+
+RESULTS = Path(__file__).resolve().parent / 'results'
+SUITES = ('losses', 'backbones', 'similarity', 'propagation', 'longtail',
+          'magnitude', 'convergence', 'speed')
+PLOTS = {
+    'longtail': (plot_longtail, 'groups'),
+    'magnitude': (plot_magnitude, 'bins'),
+    'convergence': (plot_convergence, 'curves'),
+}
+
+
+def file_stem(dataset: str) -> str:
+    return dataset.replace('/', '-')
+
+
+def result_dir(suite: str, mode: str, out: Path = RESULTS) -> Path:
+    return out / suite if mode == 'full' else out / 'quick' / suite
+
+
+def render_markdown(payload: Dict[str, Any]) -> str:
+    r"""The markdown report of one suite on one dataset."""
+    lines = [f"## {payload['title']} — {payload['dataset']} "
+             f"({payload['mode']} mode)", '']
+    s = payload.get('settings') or {}
+    if payload['suite'] == 'speed':
+        lines.append(
+            f"Settings: batch {s['batch_size']}, embedding "
+            f"{s['embedding_dim']}, BPR step, top-{s['k']} of every user with "
+            f"the training items masked; medians of {s['repeat']} (ours) and "
+            f"{s['pyg_repeat']} (PyG) repeats; device {payload['device']}; "
+            f"{payload['wall_seconds']:.0f} s wall.")
+        lines.append('')
+    elif s:
+        lines.append(
+            f"Settings: embedding {s['embedding_dim']}, LightGCN layers "
+            f"{s['num_layers']}, batch {s['batch_size']}, lr {s['lr']}, reg "
+            f"{s['reg']}, at most {s['epochs']} epochs, evaluation every "
+            f"{s['eval_every']}, patience {s['patience']}, SSM temperature "
+            f"{s['ssm_temperature']}; seeds {payload['seeds']}; device "
+            f"{payload['device']}; {payload['wall_seconds']:.0f} s wall "
+            f"({payload['runs_trained']} runs trained, "
+            f"{payload['runs_cached']} from cache).")
+        lines.append('')
+    table = payload['summary']['table']
+    lines.append(markdown_table(table['header'], table['rows']))
+    if payload['summary'].get('detail'):
+        detail = payload['summary']['detail']
+        lines += ['', 'Per run:', '',
+                  markdown_table(detail['header'], detail['rows'])]
+    if payload.get('plot'):
+        lines += ['', f"![{payload['suite']}]({payload['plot']})"]
+    if payload['summary'].get('verdicts'):
+        lines += ['', 'Claims:', '']
+        for v in payload['summary']['verdicts']:
+            mark = {True: 'holds', False: 'does not hold',
+                    None: 'observation'}[v['holds']]
+            lines.append(f"- {v['claim']}: **{mark}** — {v['evidence']}")
+    if payload.get('published_note'):
+        lines += ['', f"Published figures: {payload['published_note']}"]
+    lines += ['', f"Source: {payload['reference']}", '']
+    return '\n'.join(lines)
+
+
+def write_index(suite: str, folder: Path) -> None:
+    r"""``README.md`` of a suite folder: the reports of every dataset."""
+    parts = [f'# Benchmark suite `{suite}`', '',
+             f'Regenerate with `python -m benchmarks.run {suite}'
+             f"{' --quick' if folder.parent.name == 'quick' else ''}`.", '']
+    for md in sorted(folder.glob('*.md')):
+        if md.name != 'README.md':
+            parts.append(md.read_text())
+    (folder / 'README.md').write_text('\n'.join(parts))
+
+
+def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
+            device: str, splits: SplitCache, work: Path, out: Path,
+            fresh: bool, verbose: bool) -> Dict[str, Any]:
+    r"""Runs :obj:`suite` on :obj:`dataset` and writes its JSON and
+    markdown; returns the payload."""
+    start = time.perf_counter()
+    cfg = load_suite(suite)
+    settings = load_settings(dataset, mode)
+    folder = result_dir(suite, mode, out)
+    stem = file_stem(dataset)
+    payload: Dict[str, Any] = {
+        'suite': suite,
+        'title': cfg['title'],
+        'reference': cfg['reference'],
+        'config_file': f"benchmarks/configs/{suite}.json",
+        'dataset': dataset,
+        'mode': mode,
+        'seeds': seeds,
+        'device': device,
+        'settings': settings.to_dict(),
+        'published_note': cfg.get('published_note'),
+        'command': 'python -m benchmarks.run ' + ' '.join(sys.argv[1:]),
+    }
+    trained = cached = 0
+    if suite == 'speed':
+        from benchmarks.suites.speed import run_speed
+
+        split = splits.get(dataset, settings.load)
+        summary = run_speed(split, cfg, seeds[0], device, dataset)
+        payload['settings'] = {k: cfg[k] for k in (
+            'batch_size', 'embedding_dim', 'num_layers', 'k', 'repeat',
+            'pyg_repeat')}
+    else:
+        published = cfg.get('published', {}).get(dataset, {})
+        records: Dict[str, List[Dict[str, Any]]] = {}
+        for run in cfg['runs']:
+            for seed in seeds:
+                spec = run_spec(run, settings, seed, device)
+                t = time.perf_counter()
+                rec = execute(spec, splits, work, fresh=fresh,
+                              quiet=not verbose)
+                if rec['cached']:
+                    cached += 1
+                else:
+                    trained += 1
+                records.setdefault(run.label, []).append(rec)
+                print(f"  [{suite} {dataset}] {run.label} seed {seed}: "
+                      f"Recall@20 {rec['test']['recall@20']:.4f} NDCG@20 "
+                      f"{rec['test']['ndcg@20']:.4f} (best epoch "
+                      f"{rec['best_epoch']}/{rec['epochs_run']}, "
+                      f"{'cached' if rec['cached'] else 'trained'} "
+                      f"{time.perf_counter() - t:.1f} s)", flush=True)
+        rows = training_rows(cfg['runs'], records, published)
+        payload['rows'] = rows
+        summary = SUMMARIES[suite](cfg, rows, records)
+    payload['summary'] = summary
+    payload['runs_trained'] = trained
+    payload['runs_cached'] = cached
+    payload['plot'] = None
+    if suite in PLOTS:
+        fn, key = PLOTS[suite]
+        payload['plot'] = fn(summary[key], folder / f'{stem}.png',
+                             f"{cfg['title'].split(' (')[0]} — {dataset}")
+        if payload['plot'] is None:
+            payload['plot_skipped'] = 'matplotlib is not installed ' \
+                '(pip install pyg_simce[plot])'
+    payload['wall_seconds'] = time.perf_counter() - start
+    payload['environment'] = environment_info(seed=seeds[0], device=device)
+    write_json(folder / f'{stem}.json', payload)
+    (folder / f'{stem}.md').write_text(render_markdown(payload))
+    write_index(suite, folder)
+    return payload
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        prog='python -m benchmarks.run',
+        description='Reproduce the papers\' tables with pyg_simce.')
+    parser.add_argument('suite', choices=SUITES + ('all', ),
+                        help='the suite to run, or all of them')
+    parser.add_argument('--quick', action='store_true',
+                        help='quick settings and datasets (2-core CPU, '
+                        'minutes)')
+    parser.add_argument('--datasets', nargs='+', default=None,
+                        help='datasets (default: those of the mode in '
+                        'benchmarks/configs/datasets.json)')
+    parser.add_argument('--device', default='cpu',
+                        help="'cpu' or 'cuda' (default: cpu)")
+    parser.add_argument('--seeds', type=int, default=1,
+                        help='number of seeds, 0..N-1 (default: 1)')
+    parser.add_argument('--threads', default=None,
+                        help="torch threads (default: torch's choice)")
+    parser.add_argument('--data-root', default=None,
+                        help='data root (default: $PYG_SIMCE_DATA or '
+                        '../shared/data)')
+    parser.add_argument('--work', type=Path, default=WORK,
+                        help='run cache and checkpoints (default: '
+                        'benchmarks/work)')
+    parser.add_argument('--out', type=Path, default=RESULTS,
+                        help='results root (default: benchmarks/results)')
+    parser.add_argument('--fresh', action='store_true',
+                        help='retrain runs found in the cache')
+    parser.add_argument('--verbose', action='store_true',
+                        help="print the trainer's per-epoch lines")
+    args = parser.parse_args(argv)
+
+    if args.seeds < 1:
+        parser.error(f'--seeds expected a positive integer (got '
+                     f'{args.seeds})')
+    device = args.device
+    if device not in ('cpu', 'cuda') and not device.startswith('cuda:'):
+        parser.error(f"--device expected 'cpu' or 'cuda' (got {device!r})")
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {device}: CUDA is not available on this '
+                     f'machine')
+    if args.threads is not None:
+        from pyg_simce.cli import _resolve_threads
+        torch.set_num_threads(_resolve_threads(args.threads))
+    mode = 'quick' if args.quick else 'full'
+    try:
+        datasets = args.datasets or mode_datasets(mode)
+        suites = list(SUITES) if args.suite == 'all' else [args.suite]
+        for suite in suites:
+            load_suite(suite)
+        for d in datasets:
+            load_settings(d, mode)
+    except ConfigError as e:
+        parser.error(str(e))
+    seeds = list(range(args.seeds))
+    splits = SplitCache(args.data_root)
+    out: Dict[str, Any] = {}
+    for dataset in datasets:
+        for suite in suites:
+            print(f'{suite} on {dataset} ({mode} mode, seeds {seeds}, '
+                  f'{device})', flush=True)
+            try:
+                payload = run_one(suite, dataset, mode, seeds, device,
+                                  splits, args.work, args.out, args.fresh,
+                                  args.verbose)
+            except FileNotFoundError as e:
+                print(f'error: {dataset}: {e}', file=sys.stderr)
+                raise SystemExit(2)
+            except KeyboardInterrupt as e:
+                # TrainingInterrupted: the run is checkpointed.
+                where = getattr(e, 'checkpoint', None)
+                print(f'interrupted{f" (checkpoint {where})" if where else ""}'
+                      f'; run the same command again to resume',
+                      file=sys.stderr)
+                raise SystemExit(130)
+            out[f'{suite}/{dataset}'] = payload
+            folder = result_dir(suite, mode, args.out)
+            print(f"  -> {folder / (file_stem(dataset) + '.json')} "
+                  f"({payload['wall_seconds']:.0f} s)")
+            for v in payload['summary'].get('verdicts', []):
+                mark = {True: 'holds', False: 'does NOT hold',
+                        None: 'observation'}[v['holds']]
+                print(f"     {v['claim']}: {mark} ({v['evidence']})")
+    return out
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,324 @@
+r"""One training run of a benchmark suite, cached and resumable.
+
+A run is fully described by its *spec* (dataset and load arguments, model,
+loss, trainer options, seed, device, package version).  Its record (final
+metrics, learning curve, long-tail decomposition, magnitude fits) is kept
+under ``<work>/<dataset>/<key>/record.json``, where :obj:`key` hashes the
+spec, so that suites sharing a run (*e.g.* LightGCN + SSM appears in
+``losses``, ``backbones`` and ``propagation``) train it once.  While a run
+trains, the trainer writes an atomic checkpoint after every epoch into the
+same folder; a stopped run resumes from it when the suite is started again.
+"""
+import hashlib
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import torch
+
+import pyg_simce
+from benchmarks.suites.config import RunConfig, Settings
+
+WORK = Path(__file__).resolve().parent.parent / 'work'
+
+
+def run_spec(run: RunConfig, settings: Settings, seed: int,
+             device: str) -> Dict[str, Any]:
+    r"""The complete, JSON-serialisable description of a run: the dataset
+    settings with the run's overrides applied."""
+    model_kwargs: Dict[str, Any] = {'embedding_dim': settings.embedding_dim}
+    if run.model == 'lightgcn':
+        model_kwargs.update(num_layers=settings.num_layers, alpha0=0.5,
+                            alpha1=0.5)
+    elif run.model == 'svdpp':
+        model_kwargs.update(side='user', alpha0=1.0, alpha1=0.0)
+    model_kwargs.update(run.model_kwargs)
+    if run.model != 'lightgcn' and 'num_layers' in run.model_kwargs:
+        raise ValueError(f"run {run.label!r}: 'num_layers' is only a "
+                         f"LightGCN option (model {run.model!r})")
+    loss_kwargs = dict(run.loss_kwargs)
+    if run.loss == 'ssm':
+        loss_kwargs.setdefault('temperature', settings.ssm_temperature)
+    trainer_kwargs = dict(settings.loss_settings.get(run.loss, {}))
+    trainer_kwargs.update(run.trainer_kwargs)
+    return {
+        'dataset': settings.dataset,
+        'load': settings.load,
+        'model': run.model,
+        'model_kwargs': model_kwargs,
+        'loss': run.loss,
+        'loss_kwargs': loss_kwargs,
+        'trainer_kwargs': trainer_kwargs,
+        'batch_size': settings.batch_size,
+        'lr': settings.lr,
+        'reg': settings.reg,
+        'epochs': settings.epochs,
+        'eval_every': settings.eval_every,
+        'patience': settings.patience,
+        'seed': int(seed),
+        'device': device,
+        'pyg_simce': pyg_simce.__version__,
+    }
+
+
+def spec_key(spec: Dict[str, Any]) -> str:
+    r"""A short stable hash of :obj:`spec`."""
+    text = json.dumps(spec, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def build_model(spec: Dict[str, Any], num_users: int,
+                num_items: int) -> torch.nn.Module:
+    r"""The model of :obj:`spec`, freshly initialised."""
+    from pyg_simce.nn.models import MF, SVDPP, LightGCN
+
+    cls = {'mf': MF, 'svdpp': SVDPP, 'lightgcn': LightGCN}[spec['model']]
+    return cls(num_users, num_items, **spec['model_kwargs'])
+
+
+def _binned(norms: torch.Tensor, degrees: torch.Tensor,
+            bins: int = 12) -> List[List[float]]:
+    # Mean squared norm per logarithmic degree bin: [degree, ||e||^2, count].
+    keep = degrees >= 1
+    d, n2 = degrees[keep].double(), norms[keep].double().pow(2)
+    if d.numel() == 0:
+        return []
+    edges = torch.logspace(0, math.log10(float(d.max()) + 1), bins + 1,
+                           dtype=torch.float64)
+    which = torch.bucketize(d, edges, right=True).clamp(1, bins) - 1
+    out = []
+    for b in range(bins):
+        m = which == b
+        if bool(m.any()):
+            out.append([round(float(d[m].mean()), 3),
+                        float(n2[m].mean()), int(m.sum())])
+    return out
+
+
+def magnitude_record(user_emb: torch.Tensor, item_emb: torch.Tensor,
+                     edge_index: torch.Tensor, num_users: int,
+                     num_items: int) -> Dict[str, Any]:
+    r"""Log-log fits of squared embedding norm against training degree, for
+    users and items (:func:`pyg_simce.nn.magnitude.embedding_norm_vs_degree`),
+    with per-degree-bin means for plots."""
+    from pyg_simce.nn.magnitude import embedding_norm_vs_degree
+
+    out = {}
+    for side, emb, ids, n in (('user', user_emb, edge_index[0], num_users),
+                              ('item', item_emb, edge_index[1], num_items)):
+        degree = torch.bincount(ids.cpu(), minlength=n)
+        fit = embedding_norm_vs_degree(emb.detach().cpu(), degree)
+        out[side] = {
+            'slope': float(fit['slope']),
+            'intercept': float(fit['intercept']),
+            'num_fitted': int(fit['num_fitted']),
+            'bins': _binned(fit['norms'], degree),
+        }
+    return out
+
+
+def propagated_sides(spec: Dict[str, Any]) -> List[str]:
+    r"""The sides whose final embedding contains a propagated message."""
+    if spec['model'] == 'mf':
+        return []
+    if spec['model'] == 'svdpp':
+        return [spec['model_kwargs'].get('side', 'user')]
+    return ['user', 'item'] if spec['model_kwargs'].get('num_layers',
+                                                        1) > 0 else []
+
+
+def message_record(spec: Dict[str, Any], user0: torch.Tensor,
+                   item0: torch.Tensor, edge_index: torch.Tensor,
+                   num_users: int, num_items: int) -> Dict[str, Any]:
+    r"""Fits of the one-step message of eq. (24) alone, computed from the
+    layer-0 tables with the model's exponents: the quantity whose magnitude
+    eq. (29) predicts (the final embedding adds the layer-0 term)."""
+    from pyg_simce.nn.conv import BipartiteConv
+
+    kwargs = spec['model_kwargs']
+    conv = BipartiteConv(alpha0=kwargs.get('alpha0', 0.5),
+                         alpha1=kwargs.get('alpha1', 0.5))
+    out = {}
+    edge_index = edge_index.to(user0.device)
+    with torch.no_grad():
+        for side in propagated_sides(spec):
+            if side == 'item':
+                msg = conv((user0, None), edge_index,
+                           size=(num_users, num_items))
+            else:
+                msg = conv((item0, None), edge_index.flip(0),
+                           size=(num_items, num_users))
+            n = num_items if side == 'item' else num_users
+            row = edge_index[1] if side == 'item' else edge_index[0]
+            out[side] = magnitude_record(
+                msg, msg, torch.stack([row, row]), n, n)[side]
+    return out
+
+
+def _curve(log_path: Path) -> List[Dict[str, Any]]:
+    # The JSON-lines log of the trainer: one record per epoch; those with
+    # metrics form the learning curve.
+    curve = []
+    if not log_path.is_file():
+        return curve
+    for line in log_path.read_text().splitlines():
+        rec = json.loads(line)
+        if 'metrics' in rec:
+            curve.append({
+                'epoch': rec['epoch'],
+                'train_seconds': round(float(rec['elapsed']), 3),
+                'recall@20': round(rec['metrics']['recall@20'], 5),
+                'ndcg@20': round(rec['metrics']['ndcg@20'], 5),
+            })
+    return curve
+
+
+def _epoch_seconds(log_path: Path) -> List[float]:
+    if not log_path.is_file():
+        return []
+    return [json.loads(line)['seconds']
+            for line in log_path.read_text().splitlines()]
+
+
+class SplitCache:
+    r"""Loads each dataset once per process."""
+    def __init__(self, root: Optional[str] = None) -> None:
+        self.root = root
+        self._splits: Dict[str, Any] = {}
+
+    def get(self, dataset: str, load: Dict[str, Any]) -> Any:
+        from pyg_simce.data import load_dataset
+
+        key = json.dumps([dataset, load], sort_keys=True)
+        if key not in self._splits:
+            self._splits[key] = load_dataset(dataset, root=self.root, **load)
+        return self._splits[key]
+
+
+def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
+            fresh: bool = False, quiet: bool = True) -> Dict[str, Any]:
+    r"""Returns the record of the run :obj:`spec`: from the cache when it
+    finished before, else trains it (resuming from its checkpoint if one
+    exists) and caches the record.
+
+    Args:
+        spec (dict): From :func:`run_spec`.
+        splits (SplitCache): The dataset loader.
+        work (Path): The cache and checkpoint folder.
+        fresh (bool): Ignore a cached record and any checkpoint.
+        quiet (bool): Do not print the trainer's per-epoch lines.
+    """
+    from pyg_simce.metrics import longtail_decomposition
+    from pyg_simce.nn.loss import loss_resolver
+    from pyg_simce.train import Trainer
+    from pyg_simce.train.checkpoint import latest_checkpoint
+
+    key = spec_key(spec)
+    folder = Path(work) / spec['dataset'].replace('/', '-') / key
+    record_path = folder / 'record.json'
+    if record_path.is_file() and not fresh:
+        record = json.loads(record_path.read_text())
+        record['cached'] = True
+        return record
+    folder.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = folder / 'checkpoint'
+    log_path = folder / 'log.jsonl'
+    if fresh:
+        for p in list(ckpt_dir.glob('*')) if ckpt_dir.is_dir() else []:
+            p.unlink()
+        if log_path.exists():
+            log_path.unlink()
+    (folder / 'spec.json').write_text(json.dumps(spec, indent=1))
+
+    split = splits.get(spec['dataset'], spec['load'])
+    device = torch.device(spec['device'])
+    torch.manual_seed(spec['seed'])
+    model = build_model(spec, split.num_users, split.num_items).to(device)
+    edges = split.train['user', 'rates', 'item'].edge_index
+    with torch.no_grad():
+        model.eval()
+        u0, i0 = model.get_embedding(edges.to(device))
+        model.train()
+    init_magnitude = magnitude_record(u0, i0, edges, split.num_users,
+                                      split.num_items)
+    init_message = message_record(spec, model.user_embedding.weight.detach(),
+                                  model.item_embedding.weight.detach(),
+                                  edges, split.num_users, split.num_items)
+    trainer = Trainer(model, loss_resolver(spec['loss'],
+                                           **spec['loss_kwargs']),
+                      split.train, val_data=split.val,
+                      test_data=split.test, lr=spec['lr'], reg=spec['reg'],
+                      batch_size=spec['batch_size'], epochs=spec['epochs'],
+                      eval_every=spec['eval_every'],
+                      patience=spec['patience'], ks=(10, 20, 50),
+                      seed=spec['seed'], device=device, quiet=quiet,
+                      progress=False, log_path=log_path,
+                      checkpoint_dir=ckpt_dir, checkpoint_every=1,
+                      metadata={'benchmark_key': key},
+                      **spec['trainer_kwargs'])
+    resumed = (not fresh) and latest_checkpoint(ckpt_dir) is not None
+    start = time.perf_counter()
+    result = trainer.fit(resume=resumed)
+    wall = time.perf_counter() - start
+
+    user_out, item_out = trainer.embeddings()
+    test_target = split.test['user', 'rates', 'item'].edge_label_index
+    exclude = None
+    if split.val is not None:
+        exclude = split.val['user', 'rates', 'item'].edge_label_index
+    tail = longtail_decomposition(user_out, item_out, edges, test_target,
+                                  k=20, exclude_edge_index=exclude,
+                                  similarity=trainer.test_similarity)
+    seconds = _epoch_seconds(log_path)
+    record = {
+        'key': key,
+        'spec': spec,
+        'test': result['test'],
+        'valid': result['valid'],
+        'selection': ('best validation evaluation' if split.val is not None
+                      else 'best test evaluation (no validation split), as '
+                      'in the reference code'),
+        'best_epoch': result['best_epoch'],
+        'epochs_run': result['epochs_run'],
+        'stopped_by': result['stopped_by'],
+        'train_seconds': round(result['train_seconds'], 3),
+        'wall_seconds_last_session': round(wall, 3),
+        'resumed': resumed,
+        'epoch_seconds_median': (statistics.median(seconds)
+                                 if seconds else None),
+        'negative_sampling': trainer.negative_sampling,
+        'num_negatives': trainer.num_negatives,
+        'train_similarity': trainer.train_similarity,
+        'test_similarity': trainer.test_similarity,
+        'loss_repr': repr(trainer.loss),
+        'curve': _curve(log_path),
+        'longtail': {
+            'recall_per_group': [round(x, 5)
+                                 for x in tail['recall_per_group']],
+            'share_per_group': [round(x, 5)
+                                for x in tail['share_per_group']],
+            'target_share_per_group': [
+                round(x, 5) for x in tail['target_share_per_group']
+            ],
+        },
+        'magnitude': {
+            'propagated_sides': propagated_sides(spec),
+            'init': init_magnitude,
+            'trained': magnitude_record(user_out, item_out, edges,
+                                        split.num_users, split.num_items),
+            'init_message': init_message,
+            'trained_message': message_record(
+                spec, model.user_embedding.weight.detach(),
+                model.item_embedding.weight.detach(), edges,
+                split.num_users, split.num_items),
+        },
+        'finished': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+    }
+    tmp = record_path.with_suffix('.tmp')
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(record_path)
+    record['cached'] = False
+    return record

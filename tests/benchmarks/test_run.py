@@ -1,0 +1,175 @@
+r"""The benchmark-suite runner end to end on a tiny synthetic dataset: the
+JSON and markdown outputs exist, parse and record what reproduces them;
+shared runs come from the cache; an interrupted run resumes to the same
+result; bad configurations are reported with the file and key."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, '-m', 'benchmarks.run', *args],
+                          cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope='module')
+def quick_results(tmp_path_factory):
+    base = tmp_path_factory.mktemp('suite')
+    work, out = base / 'work', base / 'results'
+    first = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
+                    str(work), '--out', str(out))
+    assert first.returncode == 0, first.stderr
+    second = run_cli('longtail', '--quick', '--datasets', 'synthetic',
+                     '--work', str(work), '--out', str(out))
+    assert second.returncode == 0, second.stderr
+    return work, out, first.stdout + second.stdout
+
+
+def test_suite_outputs_exist_and_parse(quick_results):
+    work, out, stdout = quick_results
+    path = out / 'quick' / 'losses' / 'synthetic.json'
+    payload = json.loads(path.read_text())
+    assert payload['suite'] == 'losses'
+    assert payload['mode'] == 'quick'
+    assert payload['seeds'] == [0]
+    assert payload['device'] == 'cpu'
+    assert payload['wall_seconds'] > 0
+    env = payload['environment']
+    assert env['seed'] == 0 and env['device'] == 'cpu'
+    assert set(env['versions']) >= {'pyg_simce', 'torch', 'torch_geometric'}
+    labels = [r['label'] for r in payload['rows']]
+    assert labels == ['BCE', 'BPR', 'SM', 'CCL', 'SSM', 'SimCE', 'MML']
+    for row in payload['rows']:
+        assert 0.0 <= row['recall@20']['mean'] <= 1.0
+        assert row['per_seed'][0]['epochs_run'] == 2
+    assert payload['runs_trained'] == 7 and payload['runs_cached'] == 0
+
+    md = (out / 'quick' / 'losses' / 'synthetic.md').read_text()
+    # One markdown table row per run, with the value of the JSON.
+    for row in payload['rows']:
+        line = next(x for x in md.splitlines()
+                    if x.startswith(f"| {row['label']} |"))
+        assert f"{row['recall@20']['mean']:.4f}" in line
+    index = (out / 'quick' / 'losses' / 'README.md').read_text()
+    assert 'python -m benchmarks.run losses --quick' in index
+
+
+def test_shared_runs_come_from_the_cache(quick_results):
+    work, out, _ = quick_results
+    losses = json.loads((out / 'quick' / 'losses' /
+                         'synthetic.json').read_text())
+    tail = json.loads((out / 'quick' / 'longtail' /
+                       'synthetic.json').read_text())
+    assert tail['runs_trained'] == 0 and tail['runs_cached'] == 7
+    by_label = {r['label']: r for r in losses['rows']}
+    for line in tail['summary']['groups']:
+        # The per-group contributions add up to the run's Recall@20
+        # (eq. 22), computed independently by the all-ranking evaluator.
+        assert sum(line['recall_per_group']) == pytest.approx(
+            by_label[line['label']]['recall@20']['mean'], abs=1e-4)
+
+
+def _import_runner(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.suites import training
+    from benchmarks.suites.config import RunConfig, load_settings
+    return training, RunConfig, load_settings
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    training, RunConfig, load_settings = _import_runner(monkeypatch)
+    from pyg_simce.train import Trainer
+    from pyg_simce.train.trainer import TrainingInterrupted
+
+    settings = load_settings('synthetic', 'quick')
+    run = RunConfig(label='BPR', model='lightgcn', loss='bpr')
+    spec = training.run_spec(run, settings, seed=0, device='cpu')
+    splits = training.SplitCache()
+    full = training.execute(spec, splits, tmp_path / 'a')
+    assert full['resumed'] is False and full['epochs_run'] == 2
+
+    # Interrupt (as Ctrl-C does) during the second epoch: the trainer
+    # checkpoints mid-epoch and no record is written.
+    original = Trainer._evaluate_epoch
+
+    def stop_after_first(self, record):
+        original(self, record)
+        if self.epoch == 1:
+            self.request_stop()
+
+    monkeypatch.setattr(Trainer, '_evaluate_epoch', stop_after_first)
+    with pytest.raises(TrainingInterrupted):
+        training.execute(spec, splits, tmp_path / 'b')
+    folder = tmp_path / 'b' / 'synthetic' / training.spec_key(spec)
+    assert not (folder / 'record.json').exists()
+    assert any((folder / 'checkpoint').iterdir())
+    monkeypatch.setattr(Trainer, '_evaluate_epoch', original)
+
+    resumed = training.execute(spec, splits, tmp_path / 'b')
+    assert resumed['resumed'] is True
+    assert resumed['epochs_run'] == 2
+    assert resumed['test'] == pytest.approx(full['test'])
+    assert [c['epoch'] for c in resumed['curve']] == [1, 2]
+    again = training.execute(spec, splits, tmp_path / 'b')
+    assert again['cached'] is True and again['test'] == resumed['test']
+
+
+def test_magnitude_fit_at_initialisation_follows_eq_29(monkeypatch):
+    # A zero-mean message over a wide degree range grows as
+    # degree^(1 - 2 alpha0): the check the magnitude suite reports.
+    training, _, _ = _import_runner(monkeypatch)
+    import torch
+
+    torch.manual_seed(0)
+    num_users, num_items = 4000, 300
+    degree = torch.logspace(0, 3, num_items).round().long()
+    items = torch.repeat_interleave(torch.arange(num_items), degree)
+    users = torch.randint(num_users, (items.numel(), ))
+    edge_index = torch.stack([users, items])
+    user0 = torch.randn(num_users, 32)
+    item0 = torch.randn(num_items, 32)
+    for alpha0 in (0.5, 1.0):
+        spec = {'model': 'svdpp',
+                'model_kwargs': {'side': 'item', 'alpha0': alpha0,
+                                 'alpha1': 0.0}}
+        fit = training.message_record(spec, user0, item0, edge_index,
+                                      num_users, num_items)
+        assert list(fit) == ['item']
+        assert fit['item']['slope'] == pytest.approx(1 - 2 * alpha0,
+                                                     abs=0.1)
+
+
+@pytest.mark.parametrize('content,expected', [
+    ('{"title": "t", "reference": "r", "runs": [{"label": "x", '
+     '"model": "gcn", "loss": "bpr"}]}', "runs[0].model expected one of"),
+    ('{"title": "t", "reference": "r", "runs": [{"label": "x", '
+     '"model": "mf", "loss": "bpr", "trainer_kwargs": {"lr": 1}}]}',
+     'runs[0].trainer_kwargs: unknown key'),
+    ('{"title": "t",\n "runs": [}', ':2: invalid JSON'),
+])
+def test_bad_suite_config_names_file_and_key(tmp_path, monkeypatch, content,
+                                             expected):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.suites.config import ConfigError, load_suite
+
+    (tmp_path / 'broken.json').write_text(content)
+    with pytest.raises(ConfigError) as info:
+        load_suite('broken', configs=tmp_path)
+    assert 'broken.json' in str(info.value)
+    assert expected in str(info.value)
+
+
+def test_cli_rejects_unknown_dataset_and_bad_seeds(tmp_path):
+    res = run_cli('losses', '--quick', '--datasets', 'nope', '--work',
+                  str(tmp_path), '--out', str(tmp_path))
+    assert res.returncode == 2
+    assert "datasets.json: no settings for dataset 'nope'" in res.stderr
+    res = run_cli('losses', '--quick', '--seeds', '0')
+    assert res.returncode == 2 and '--seeds expected' in res.stderr
+    assert not (tmp_path / 'quick').exists()
