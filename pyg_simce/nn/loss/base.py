@@ -132,9 +132,9 @@ class RaggedGroups:
     reduces with contiguous segment sums instead
     (:func:`torch_geometric.utils.segment`, which uses
     :obj:`torch_scatter.segment_csr` when installed), its group boundaries
-    :attr:`ptr` found with :func:`torch.searchsorted`.  An unsorted index is
-    never sorted: a sort of the :obj:`E` elements costs more than the
-    scatter reductions it would replace.  Maxima use
+    :attr:`ptr` found with :func:`torch.searchsorted` when first needed.
+    An unsorted index is never sorted: a sort of the :obj:`E` elements
+    costs more than the scatter reductions it would replace.  Maxima use
     :meth:`torch.Tensor.scatter_reduce_` with an :obj:`-inf` initial value,
     so an empty group has maximum :obj:`-inf`.
 
@@ -164,7 +164,8 @@ class RaggedGroups:
                 raise ValueError(f"Expected 'index' values in [0, {B}) (the "
                                  f"rows of 'pos'; got range [{lo}, {hi}])")
         self._count: Optional[Tensor] = None
-        self.ptr: Optional[Tensor] = None
+        self._ptr: Optional[Tensor] = None
+        self._segment = False
         self.uniform: Optional[int] = None
         if not self.sorted or E == 0:
             return
@@ -176,10 +177,17 @@ class RaggedGroups:
                     and _all(blocks[:, -1] == rows)):
                 self.uniform = E // B
                 return
-        if E >= SEGMENT_MIN_GROUP_SIZE * B:
-            bounds = torch.arange(B + 1, device=index.device)
-            self.ptr = torch.searchsorted(index, bounds)
-            self._count = self.ptr.diff()
+        self._segment = E >= SEGMENT_MIN_GROUP_SIZE * B
+
+    @property
+    def ptr(self) -> Optional[Tensor]:
+        r"""Group boundaries :obj:`[B + 1]` of a sorted index reduced with
+        segment kernels (found on first use), else :obj:`None`."""
+        if self._segment and self._ptr is None:
+            bounds = torch.arange(self.num_groups + 1,
+                                  device=self.index.device)
+            self._ptr = torch.searchsorted(self.index, bounds)
+        return self._ptr
 
     def __len__(self) -> int:
         return self.index.numel()
@@ -187,7 +195,9 @@ class RaggedGroups:
     def count(self, dtype: Optional[torch.dtype] = None) -> Tensor:
         r"""Number of elements of each group, shape :obj:`[B]`."""
         if self._count is None:
-            if self.uniform is not None:
+            if self._segment:
+                self._count = self.ptr.diff()
+            elif self.uniform is not None:
                 self._count = torch.full((self.num_groups, ), self.uniform,
                                          dtype=torch.long,
                                          device=self.index.device)
