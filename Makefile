@@ -14,10 +14,12 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.pyg_simce-installed
 TEST_STAMP := $(VENV)/.pyg_simce-test-installed
+BENCH_STAMP := $(VENV)/.pyg_simce-bench-installed
+BENCH_ARGS ?=
 RUN_ARGS ?= --dataset synthetic --model lightgcn --layers 2 --loss simce --epochs 30 --out runs/synthetic-lightgcn-simce.json
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow bench docs install install-test clean
+.PHONY: run test test-slow bench bench-quick bench-full docs install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,10 @@ $(STAMP): setup.py pyproject.toml | $(PY)
 
 $(TEST_STAMP): $(STAMP)
 	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(PIP) install --quiet -e ".[test,plot]"
 	touch $@
 
 install: $(STAMP)
@@ -53,6 +59,15 @@ bench: $(TEST_STAMP)
 	$(PY) -m benchmarks.sampling
 	$(PY) -m benchmarks.training_speed
 	$(PY) -m benchmarks.quality
+
+# Every suite of benchmarks/run.py in quick mode (ml-100k and
+# amazon2014-health; under 15 minutes on 2 cores), or in full mode (ml-1m,
+# Gowalla, Yelp2018; hours on a CPU, resumable: run it again after a stop).
+bench-quick: $(BENCH_STAMP)
+	$(PY) -m benchmarks.run all --quick $(BENCH_ARGS)
+
+bench-full: $(BENCH_STAMP)
+	$(PY) -m benchmarks.run all $(BENCH_ARGS)
 
 docs: $(TEST_STAMP)
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html

@@ -150,7 +150,8 @@ def pyg_step(num_users: int, num_items: int, edge_index: Tensor, dim: int,
              num_layers: int, fused_adam: bool) -> Callable:
     from torch_geometric.nn.models import LightGCN as PyGLightGCN
 
-    model = PyGLightGCN(num_users + num_items, dim, num_layers)
+    model = PyGLightGCN(num_users + num_items, dim,
+                        num_layers).to(edge_index.device)
     optimizer = make_adam(model, fused_adam)
     homo = torch.cat([
         torch.stack([edge_index[0], edge_index[1] + num_users]),

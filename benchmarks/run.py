@@ -88,9 +88,10 @@ def render_markdown(payload: Dict[str, Any]) -> str:
             f"{s['reg']}, at most {s['epochs']} epochs, evaluation every "
             f"{s['eval_every']}, patience {s['patience']}, SSM temperature "
             f"{s['ssm_temperature']}; seeds {payload['seeds']}; device "
-            f"{payload['device']}; {payload['wall_seconds']:.0f} s wall "
-            f"({payload['runs_trained']} runs trained, "
-            f"{payload['runs_cached']} from cache).")
+            f"{payload['device']}; {payload['training_seconds_total']:.0f} s "
+            f"of training in its runs ({payload['runs_trained']} trained by "
+            f"this command, {payload['runs_cached']} from the run cache; "
+            f"{payload['wall_seconds']:.0f} s wall).")
         lines.append('')
     table = payload['summary']['table']
     lines.append(markdown_table(table['header'], table['rows']))
@@ -175,6 +176,8 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
                       f"{rec['best_epoch']}/{rec['epochs_run']}, "
                       f"{'cached' if rec['cached'] else 'trained'} "
                       f"{time.perf_counter() - t:.1f} s)", flush=True)
+        payload['training_seconds_total'] = round(sum(
+            r['train_seconds'] for recs in records.values() for r in recs), 1)
         rows = training_rows(cfg['runs'], records, published)
         payload['rows'] = rows
         summary = SUMMARIES[suite](cfg, rows, records)

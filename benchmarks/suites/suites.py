@@ -308,6 +308,7 @@ def magnitude(cfg: Dict[str, Any], rows: List[Row], records: Dict[str, Any],
             init = slope(r['label'], 'init_message', side)
             trained = slope(r['label'], 'trained_message', side)
             fits.append({'label': r['label'], 'side': side, 'alpha0': a0,
+                         'alpha1': float(mk.get('alpha1', 0.0)),
                          'predicted_zero_mean': p0, 'init_message': init,
                          'predicted': p1, 'trained_message': trained,
                          'trained_final': final})
@@ -316,23 +317,41 @@ def magnitude(cfg: Dict[str, Any], rows: List[Row], records: Dict[str, Any],
                          f'{fmt(p1, 2)} / {fmt(trained, 2)}', fmt(final, 2),
                          fmt(r['recall@20']['mean'])])
     verdicts = []
-    if fits:
+    # With alpha1 = 0 the sender factor |P_u|^alpha1 is 1 and eq. (29) is
+    # exact for any degree distribution; with alpha1 > 0 it assumes the
+    # neighbours' degrees independent of the receiver's, which real graphs
+    # are not, so those sides are reported as an observation.
+    exact = [f for f in fits if f['alpha1'] == 0]
+    other = [f for f in fits if f['alpha1'] != 0]
+    if exact:
         worst = max(abs(f['init_message'] - f['predicted_zero_mean'])
-                    for f in fits)
+                    for f in exact)
         verdicts.append({
             'claim': 'eq. 29 for zero-mean inputs (Xavier initialisation): '
-            'the message magnitude grows as degree^(1 - 2 alpha0)',
-            'holds': worst < 0.2,
-            'evidence': f'largest |fitted - predicted| slope over '
-            f'{len(fits)} propagated sides: {worst:.2f}'
+            'the message magnitude grows as degree^(1 - 2 alpha0) '
+            '(alpha1 = 0)',
+            'holds': worst < 0.1,
+            'evidence': f'largest abs(fitted - predicted) slope over '
+            f'{len(exact)} propagated sides with alpha1 = 0: {worst:.2f}'
         })
+    if other:
+        verdicts.append({
+            'claim': 'eq. 29 at initialisation with alpha1 > 0 (assumes '
+            'neighbour degrees independent of the receiver degree)',
+            'holds': None,
+            'evidence': '; '.join(
+                f"{f['label']} {f['side']}: fitted "
+                f"{f['init_message']:.2f} vs {f['predicted_zero_mean']:.2f}"
+                for f in other)
+        })
+    if fits:
         worst = max(abs(f['trained_message'] - f['predicted'])
                     for f in fits)
         verdicts.append({
             'claim': 'eq. 29 for trained (non-zero-mean) inputs: the '
             'message magnitude grows as degree^(2 - 2 alpha0)',
             'holds': worst < 0.3,
-            'evidence': f'largest |fitted - predicted| slope over '
+            'evidence': f'largest abs(fitted - predicted) slope over '
             f'{len(fits)} propagated sides: {worst:.2f}'
         })
     by_side: Dict[str, Dict[float, List[float]]] = {}
@@ -381,26 +400,26 @@ def convergence(cfg: Dict[str, Any], rows: List[Row],
     for r in rows:
         rec = records[r['label']][0]
         curves.append({'label': r['label'], 'curve': rec['curve']})
-        hit = None
-        if target is not None:
-            hit = next((c for c in rec['curve']
-                        if c['recall@20'] >= target - 1e-12), None)
-        reach[r['label']] = hit
+        # The first evaluation at least as good as the baseline's best (the
+        # baseline reaches it at its own best epoch).
+        reach[r['label']] = None if target is None else next(
+            (c for c in rec['curve']
+             if round(c['recall@20'], 5) >= round(target, 5)), None)
+    base_hit = reach.get(baseline)
+    for r in rows:
+        rec = records[r['label']][0]
+        hit = reach[r['label']]
+        speedup = '-'
+        if hit is not None and base_hit is not None and \
+                hit['train_seconds'] > 0:
+            speedup = f"{base_hit['train_seconds'] / hit['train_seconds']:.2f}x"
         body.append([
             r['label'], fmt(rec['test']['recall@20']),
             str(rec['best_epoch']), fmt(rec['train_seconds'], 1),
             fmt(rec['epoch_seconds_median'], 2),
             '-' if hit is None else str(hit['epoch']),
-            '-' if hit is None else fmt(hit['train_seconds'], 1), ''
+            '-' if hit is None else fmt(hit['train_seconds'], 1), speedup
         ])
-    base_hit = reach.get(baseline)
-    for line in body:
-        hit = reach.get(line[0])
-        if hit is not None and base_hit is not None and \
-                hit['train_seconds'] > 0:
-            line[-1] = f"{base_hit['train_seconds'] / hit['train_seconds']:.2f}x"
-        else:
-            line[-1] = '-' if hit is None else ''
     verdicts = []
     for label, hit in reach.items():
         if label == baseline or base_hit is None:

@@ -170,8 +170,8 @@ def _curve(log_path: Path) -> List[Dict[str, Any]]:
             curve.append({
                 'epoch': rec['epoch'],
                 'train_seconds': round(float(rec['elapsed']), 3),
-                'recall@20': round(rec['metrics']['recall@20'], 5),
-                'ndcg@20': round(rec['metrics']['ndcg@20'], 5),
+                'recall@20': rec['metrics']['recall@20'],
+                'ndcg@20': rec['metrics']['ndcg@20'],
             })
     return curve
 

@@ -1,0 +1,154 @@
+r"""Renders the claim-by-claim summary of the committed suite results (the
+generated part of ``benchmarks/RESULTS.md``): for every claim of the papers,
+our verdict on each dataset with its evidence and the file that shows it,
+beside the paper's own figures.
+
+Usage::
+
+    python -m benchmarks.results_summary            # Markdown on stdout
+    python -m benchmarks.results_summary --write    # update RESULTS.md
+
+Nothing is measured here: the text only restates the JSON files written by
+``python -m benchmarks.run``.
+"""
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / 'results'
+RESULTS_MD = ROOT / 'RESULTS.md'
+START = '<!-- summary:start (python -m benchmarks.results_summary) -->'
+END = '<!-- summary:end -->'
+
+#: The claims, in order: (suite, claim prefix as written by the suite, the
+#: papers' own evidence).
+CLAIMS: List[Tuple[str, str, str, str]] = [
+    ('SSM > BPR on graph models', 'backbones',
+     'SSM > BPR on graph / history models',
+     'SSM Table 3: SSM over BPR +5.0% (SVD++) / +2.5% (LightGCN) on '
+     'Gowalla, +21.8% / +15.2% on Yelp2018'),
+    ('SSM < BPR on MF', 'backbones', 'SSM < BPR on MF',
+     'SSM Table 3: -21.0% on Gowalla, -9.4% on Yelp2018 (but +34.4% on '
+     'Amazon-Book)'),
+    ('SSM > BPR on LightGCN', 'losses', 'SSM > BPR on LightGCN',
+     'SSM Table 2: Gowalla 0.1869 vs 0.1830, Yelp2018 0.0737 vs 0.0649'),
+    ('SimCE vs SSM', 'losses', 'SimCE vs SSM',
+     'SimCE paper: SimCE matches or beats SSM on LightGCN'),
+    ('SimCE > BPR', 'losses', 'SimCE > BPR', 'SimCE paper'),
+    ('MML > CCL', 'losses', 'MML > CCL', 'MML paper'),
+    ('Table 4: cosine to train, dot to test', 'similarity',
+     'cosine for training', 'SSM Table 4, all four data sets'),
+    ('Table 5: user-side SVD++ optimum', 'propagation', 'SVD++ user:',
+     'SSM Table 5: [1.0, 0] best on Yelp2018, Amazon-Book, iFashion'),
+    ('Table 5: item-side SVD++ optimum', 'propagation', 'SVD++ item:',
+     'SSM Table 5: [0.5, 0.5] best on all three'),
+    ('LightGCN normalisation', 'propagation', 'LightGCN:',
+     'LightGCN paper: symmetric [0.5, 0.5]'),
+    ('Figure 1: long tail', 'longtail', 'CCL or SSM contribute most',
+     'SSM Figure 1'),
+    ('Figure 1: head group', 'longtail', 'pointwise / pairwise',
+     'SSM Figure 1'),
+    ('Eq. 29 at initialisation', 'magnitude', 'eq. 29 for zero-mean',
+     'SSM eqs. 26-30'),
+    ('Eq. 29 after training', 'magnitude', 'eq. 29 for trained',
+     'SSM eqs. 26-30'),
+    ('alpha0 orders the magnitude', 'magnitude', 'a larger alpha0',
+     'SSM section 4.2-4.3'),
+    ('SSM converges faster than BPR', 'convergence', 'SSM reaches',
+     'SSM Appendix: fewer epochs and less time per epoch'),
+    ('SimCE converges faster than BPR', 'convergence', 'SimCE reaches',
+     'SimCE paper'),
+    ('Training step vs PyG', 'speed', 'training step faster',
+     'design target: >= 10x at K=3 on Gowalla'),
+]
+
+
+def _load(path: Path) -> Optional[Dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and 'suite' in data else None
+
+
+def collect(root: Path = RESULTS) -> List[Tuple[str, Path, Dict[str, Any]]]:
+    r"""Every suite result under :obj:`root` (full mode first, then quick
+    mode), as :obj:`(mode, path, payload)`."""
+    out = []
+    for mode, base in (('full', root), ('quick', root / 'quick')):
+        for path in sorted(base.glob('*/*.json')):
+            if mode == 'full' and path.parts[-3] == 'quick':
+                continue
+            data = _load(path)
+            if data is not None:
+                out.append((mode, path, data))
+    return out
+
+
+def _rel(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ROOT.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def render(root: Path = RESULTS) -> str:
+    r"""The Markdown summary of the suite results under :obj:`root`."""
+    found = collect(root)
+    lines = ['| claim | paper | data set (mode) | ours | evidence | file |',
+             '|---|---|---|---|---|---|']
+    for title, suite, prefix, paper in CLAIMS:
+        hits = []
+        for mode, path, data in found:
+            if data['suite'] != suite:
+                continue
+            for v in data.get('summary', {}).get('verdicts', []):
+                if v['claim'].startswith(prefix):
+                    hits.append((mode, path, data, v))
+        if not hits:
+            lines.append(f'| {title} | {paper} | - | not run | - | - |')
+            continue
+        for mode, path, data, v in hits:
+            mark = {True: 'holds', False: '**does not hold**',
+                    None: 'observation'}[v['holds']]
+            evidence = v['evidence'].replace('|', '/')
+            lines.append(f"| {title} | {paper} | {data['dataset']} ({mode}) "
+                         f"| {mark} | {evidence} | {_rel(path)} |")
+    runs = []
+    for mode, path, data in found:
+        env = data.get('environment', {})
+        runs.append(f"- `{_rel(path)}`: {data['suite']} on "
+                    f"{data['dataset']} ({mode}), seeds {data['seeds']}, "
+                    f"{data['device']} ({env.get('device_name', '?')}), "
+                    f"pyg_simce {env.get('versions', {}).get('pyg_simce')}, "
+                    f"torch {env.get('versions', {}).get('torch')}, "
+                    + (f"{data['training_seconds_total']:.0f} s of training"
+                       if 'training_seconds_total' in data else
+                       f"{data['wall_seconds']:.0f} s"))
+    return '\n'.join(lines + ['', 'Result files:', ''] + runs)
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--results', type=Path, default=RESULTS)
+    parser.add_argument('--write', action='store_true',
+                        help=f'replace the generated part of {RESULTS_MD}')
+    args = parser.parse_args(argv)
+    text = render(args.results)
+    if args.write:
+        doc = RESULTS_MD.read_text()
+        if START not in doc or END not in doc:
+            raise SystemExit(f'{RESULTS_MD}: expected the markers {START!r} '
+                             f'and {END!r}')
+        head, rest = doc.split(START, 1)
+        tail = rest.split(END, 1)[1]
+        RESULTS_MD.write_text(f'{head}{START}\n{text}\n{END}{tail}')
+    else:
+        print(text)
+    return text
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,61 @@
+r"""benchmarks/RESULTS.md restates the committed suite results: its generated
+part equals ``python -m benchmarks.results_summary`` and every result file it
+cites exists."""
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    'results_summary', ROOT / 'benchmarks' / 'results_summary.py')
+results_summary = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(results_summary)
+
+
+def test_results_md_matches_committed_results():
+    text = (ROOT / 'benchmarks' / 'RESULTS.md').read_text()
+    start, end = results_summary.START, results_summary.END
+    assert start in text and end in text
+    generated = text.split(start, 1)[1].split(end, 1)[0].strip()
+    assert generated == results_summary.render().strip(), (
+        'benchmarks/RESULTS.md is stale: run '
+        '`python -m benchmarks.results_summary --write`')
+
+
+def test_every_cited_file_exists():
+    text = (ROOT / 'benchmarks' / 'RESULTS.md').read_text()
+    cited = set(re.findall(r'benchmarks/results/[\w./-]+\.(?:json|md|png)',
+                           text))
+    assert cited, 'RESULTS.md cites no result file'
+    missing = sorted(p for p in cited if not (ROOT / p).is_file())
+    assert not missing, f'RESULTS.md cites missing files: {missing}'
+
+
+def _payload(suite, dataset, verdicts):
+    return {
+        'suite': suite, 'dataset': dataset, 'seeds': [0], 'device': 'cpu',
+        'wall_seconds': 12.0, 'summary': {'verdicts': verdicts},
+        'environment': {'device_name': 'x86_64',
+                        'versions': {'pyg_simce': '0.1.0', 'torch': '2'}},
+    }
+
+
+def test_render_lists_each_claim_with_its_file(tmp_path):
+    full = tmp_path / 'backbones' / 'ml-1m.json'
+    quick = tmp_path / 'quick' / 'backbones' / 'ml-100k.json'
+    for path, holds in ((full, True), (quick, False)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_payload(path.stem and 'backbones',
+                                            path.stem, [{
+            'claim': 'SSM < BPR on MF', 'holds': holds,
+            'evidence': 'SSM vs BPR on MF: -3.0%'}])))
+    text = results_summary.render(tmp_path)
+    rows = [x for x in text.splitlines() if x.startswith('| SSM < BPR on MF')]
+    assert len(rows) == 2
+    assert '| ml-1m (full) | holds |' in rows[0]
+    assert '| ml-100k (quick) | **does not hold** |' in rows[1]
+    assert rows[0].endswith(f'| {full.as_posix()} |')
+    # A claim no suite has run yet is listed as not run.
+    assert '| SSM > BPR on LightGCN |' in text
+    assert 'not run' in text
