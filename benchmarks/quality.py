@@ -208,11 +208,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     parser.add_argument('--out', default=str(RESULT))
     args = parser.parse_args(argv)
 
-    from pyg_simce.cli import _resolve_threads
+    from pyg_simce.train import resolve_threads
     from pyg_simce.data import load_dataset
     from pyg_simce.train import popularity_baseline
 
-    torch.set_num_threads(_resolve_threads(args.threads))
+    torch.set_num_threads(resolve_threads(args.threads))
     split = load_dataset('ml-100k', root=args.data_root, seed=args.seed)
     edges = split.train['user', 'rates', 'item'].edge_index
     test = split.test['user', 'rates', 'item'].edge_label_index

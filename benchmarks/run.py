@@ -242,8 +242,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         parser.error(f'--device {device}: CUDA is not available on this '
                      f'machine')
     if args.threads is not None:
-        from pyg_simce.cli import _resolve_threads
-        torch.set_num_threads(_resolve_threads(args.threads))
+        from pyg_simce.train import resolve_threads
+        torch.set_num_threads(resolve_threads(args.threads))
     mode = 'quick' if args.quick else 'full'
     try:
         datasets = args.datasets or mode_datasets(mode)

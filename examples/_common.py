@@ -17,7 +17,6 @@ own folder (``python examples/quickstart.py`` puts that folder on
 ``sys.path``).
 """
 import argparse
-import os
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -97,26 +96,14 @@ def example_parser(description: str, *, epochs: int,
 
 
 def resolve_threads(text: str) -> int:
-    r"""Torch CPU threads for ``--threads``: parallel kernels stall on cores
-    that other processes keep busy, so ``auto`` picks one thread when the
-    load average is near the core count."""
-    if str(text).lower() == 'auto':
-        value = torch.get_num_threads()
-        try:
-            load = os.getloadavg()[0]
-        except (OSError, AttributeError):  # pragma: no cover - Windows
-            load = 0.0
-        if value > 1 and load >= (os.cpu_count() or 1) - 0.5:
-            value = 1
-        return value
+    r"""Torch CPU threads for ``--threads`` (see
+    :func:`pyg_simce.train.resolve_threads`), exiting with the message on a
+    bad value."""
+    from pyg_simce.train import resolve_threads as resolve
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SystemExit(f"--threads expected a positive integer or 'auto' "
-                         f'(got {text!r})')
-    return value
+        return resolve(text)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
 def parse_args(parser: argparse.ArgumentParser,

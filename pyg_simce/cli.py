@@ -397,28 +397,11 @@ def _resolve_device(text: str) -> str:
 
 def _resolve_threads(text: Any) -> int:
     r"""Number of torch CPU threads for :obj:`--threads` (see its help)."""
-    import torch
-    if isinstance(text, int):
-        value = text
-    elif str(text).lower() == 'auto':
-        value = torch.get_num_threads()
-        try:
-            load = os.getloadavg()[0]
-        except (OSError, AttributeError):  # pragma: no cover - Windows
-            load = 0.0
-        cores = os.cpu_count() or 1
-        if value > 1 and load >= cores - 0.5:
-            value = 1
-    else:
-        try:
-            value = int(text)
-        except ValueError:
-            raise CLIError(f"--threads expected a positive integer or "
-                           f"'auto' (got '{text}')") from None
-    if value < 1:
-        raise CLIError(f"--threads expected a positive integer or 'auto' "
-                       f"(got {value})")
-    return value
+    from pyg_simce.train.threads import resolve_threads
+    try:
+        return resolve_threads(text)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
 
 
 def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:

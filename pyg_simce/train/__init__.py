@@ -19,6 +19,7 @@ _EXPORTS = {
     'evaluate_model': 'evaluation',
     'evaluate_sums': 'evaluation',
     'popularity_baseline': 'evaluation',
+    'resolve_threads': 'threads',
     'loss_defaults': 'defaults',
     'LOSS_NAMES': 'defaults',
     'NEGATIVE_SAMPLING': 'defaults',
