@@ -70,8 +70,13 @@ def result_dir(suite: str, mode: str, out: Path = RESULTS) -> Path:
 
 def render_markdown(payload: Dict[str, Any]) -> str:
     r"""The markdown report of one suite on one dataset."""
+    command = (f"python -m benchmarks.run {payload['suite']}"
+               f"{' --quick' if payload['mode'] == 'quick' else ''} "
+               f"--datasets {payload['dataset']}"
+               f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
+               f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
     lines = [f"## {payload['title']} — {payload['dataset']} "
-             f"({payload['mode']} mode)", '']
+             f"({payload['mode']} mode)", '', f'Reproduce: `{command}`', '']
     s = payload.get('settings') or {}
     if payload['suite'] == 'speed':
         lines.append(
@@ -99,6 +104,9 @@ def render_markdown(payload: Dict[str, Any]) -> str:
         detail = payload['summary']['detail']
         lines += ['', 'Per run:', '',
                   markdown_table(detail['header'], detail['rows'])]
+    if payload.get('runs_skipped'):
+        lines += ['', f"Not run here (selected with `--runs`): "
+                  f"{', '.join(payload['runs_skipped'])}."]
     if payload.get('plot'):
         lines += ['', f"![{payload['suite']}]({payload['plot']})"]
     if payload['summary'].get('verdicts'):
@@ -116,21 +124,40 @@ def render_markdown(payload: Dict[str, Any]) -> str:
 def write_index(suite: str, folder: Path) -> None:
     r"""``README.md`` of a suite folder: the reports of every dataset."""
     parts = [f'# Benchmark suite `{suite}`', '',
-             f'Regenerate with `python -m benchmarks.run {suite}'
-             f"{' --quick' if folder.parent.name == 'quick' else ''}`.", '']
+             'One report per dataset, each with the command that '
+             'reproduces it (`benchmarks/configs/` holds the settings).', '']
     for md in sorted(folder.glob('*.md')):
         if md.name != 'README.md':
             parts.append(md.read_text())
     (folder / 'README.md').write_text('\n'.join(parts))
 
 
+def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
+                suite: str) -> List[str]:
+    r"""Keeps only the runs of :obj:`cfg` named in :obj:`labels` (all when
+    :obj:`None`) and returns the labels left out."""
+    if labels is None:
+        return []
+    known = [r.label for r in cfg['runs']]
+    unknown = [x for x in labels if x not in known]
+    if unknown:
+        raise ConfigError(f"--runs: {unknown} are not runs of suite "
+                          f"{suite!r} ({cfg['path']}); expected some of "
+                          f"{known}")
+    skipped = [x for x in known if x not in labels]
+    cfg['runs'] = [r for r in cfg['runs'] if r.label in labels]
+    return skipped
+
+
 def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             device: str, splits: SplitCache, work: Path, out: Path,
-            fresh: bool, verbose: bool) -> Dict[str, Any]:
+            fresh: bool, verbose: bool,
+            runs: Optional[List[str]] = None) -> Dict[str, Any]:
     r"""Runs :obj:`suite` on :obj:`dataset` and writes its JSON and
     markdown; returns the payload."""
     start = time.perf_counter()
     cfg = load_suite(suite)
+    skipped = select_runs(cfg, runs, suite) if suite != 'speed' else []
     settings = load_settings(dataset, mode)
     folder = result_dir(suite, mode, out)
     stem = file_stem(dataset)
@@ -145,6 +172,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         'device': device,
         'settings': settings.to_dict(),
         'published_note': cfg.get('published_note'),
+        'runs_skipped': skipped,
         'command': 'python -m benchmarks.run ' + ' '.join(sys.argv[1:]),
     }
     trained = cached = 0
@@ -226,6 +254,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                         'benchmarks/work)')
     parser.add_argument('--out', type=Path, default=RESULTS,
                         help='results root (default: benchmarks/results)')
+    parser.add_argument('--runs', nargs='+', default=None,
+                        help='only the runs with these labels (as in '
+                        'benchmarks/configs/SUITE.json); the others are '
+                        'listed as not run')
     parser.add_argument('--fresh', action='store_true',
                         help='retrain runs found in the cache')
     parser.add_argument('--verbose', action='store_true',
@@ -249,7 +281,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         datasets = args.datasets or mode_datasets(mode)
         suites = list(SUITES) if args.suite == 'all' else [args.suite]
         for suite in suites:
-            load_suite(suite)
+            cfg = load_suite(suite)
+            if args.runs is not None and suite != 'speed':
+                select_runs(cfg, args.runs, suite)
         for d in datasets:
             load_settings(d, mode)
     except ConfigError as e:
@@ -264,7 +298,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             try:
                 payload = run_one(suite, dataset, mode, seeds, device,
                                   splits, args.work, args.out, args.fresh,
-                                  args.verbose)
+                                  args.verbose, args.runs)
             except FileNotFoundError as e:
                 print(f'error: {dataset}: {e}', file=sys.stderr)
                 raise SystemExit(2)

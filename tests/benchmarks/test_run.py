@@ -56,8 +56,10 @@ def test_suite_outputs_exist_and_parse(quick_results):
         line = next(x for x in md.splitlines()
                     if x.startswith(f"| {row['label']} |"))
         assert f"{row['recall@20']['mean']:.4f}" in line
+    assert ('Reproduce: `python -m benchmarks.run losses --quick --datasets '
+            'synthetic`') in md
     index = (out / 'quick' / 'losses' / 'README.md').read_text()
-    assert 'python -m benchmarks.run losses --quick' in index
+    assert md in index
 
 
 def test_shared_runs_come_from_the_cache(quick_results):
@@ -173,3 +175,23 @@ def test_cli_rejects_unknown_dataset_and_bad_seeds(tmp_path):
     res = run_cli('losses', '--quick', '--seeds', '0')
     assert res.returncode == 2 and '--seeds expected' in res.stderr
     assert not (tmp_path / 'quick').exists()
+
+
+def test_runs_selects_a_subset_and_lists_the_rest(quick_results, tmp_path):
+    work, _, _ = quick_results
+    res = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
+                  str(work), '--out', str(tmp_path), '--runs', 'BPR', 'SSM')
+    assert res.returncode == 0, res.stderr
+    payload = json.loads((tmp_path / 'quick' / 'losses' /
+                          'synthetic.json').read_text())
+    assert [r['label'] for r in payload['rows']] == ['BPR', 'SSM']
+    assert payload['runs_skipped'] == ['BCE', 'SM', 'CCL', 'SimCE', 'MML']
+    assert payload['runs_cached'] == 2 and payload['runs_trained'] == 0
+    md = (tmp_path / 'quick' / 'losses' / 'synthetic.md').read_text()
+    assert 'Not run here (selected with `--runs`): BCE, SM, CCL' in md
+
+    res = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
+                  str(work), '--out', str(tmp_path), '--runs', 'XYZ')
+    assert res.returncode == 2
+    assert "--runs: ['XYZ'] are not runs of suite 'losses'" in res.stderr
+    assert 'losses.json' in res.stderr
