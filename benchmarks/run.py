@@ -75,6 +75,10 @@ def render_markdown(payload: Dict[str, Any]) -> str:
                f"--datasets {payload['dataset']}"
                f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
                f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
+    if payload.get('runs_skipped'):
+        command += ' --runs ' + ' '.join(
+            f'"{r["label"]}"' if ' ' in r['label'] else r['label']
+            for r in payload['rows'])
     lines = [f"## {payload['title']} — {payload['dataset']} "
              f"({payload['mode']} mode)", '', f'Reproduce: `{command}`', '']
     s = payload.get('settings') or {}

@@ -189,6 +189,8 @@ def test_runs_selects_a_subset_and_lists_the_rest(quick_results, tmp_path):
     assert payload['runs_cached'] == 2 and payload['runs_trained'] == 0
     md = (tmp_path / 'quick' / 'losses' / 'synthetic.md').read_text()
     assert 'Not run here (selected with `--runs`): BCE, SM, CCL' in md
+    assert ('Reproduce: `python -m benchmarks.run losses --quick --datasets '
+            'synthetic --runs BPR SSM`') in md
 
     res = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
                   str(work), '--out', str(tmp_path), '--runs', 'XYZ')
