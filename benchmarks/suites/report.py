@@ -58,6 +58,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> str:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name
+
+
 def plot_longtail(rows: List[Dict[str, Any]], path: Path,
                   title: str) -> Optional[str]:
     r"""Grouped bars of Recall@20 per popularity group, one colour per
@@ -76,11 +84,7 @@ def plot_longtail(rows: List[Dict[str, Any]], path: Path,
     ax.set_ylabel('Recall@20 contribution')
     ax.set_title(title)
     ax.legend(ncol=4, fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
 
 
 def plot_convergence(rows: List[Dict[str, Any]], path: Path,
@@ -105,11 +109,7 @@ def plot_convergence(rows: List[Dict[str, Any]], path: Path,
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
 
 
 def plot_magnitude(rows: List[Dict[str, Any]], path: Path,
@@ -134,8 +134,4 @@ def plot_magnitude(rows: List[Dict[str, Any]], path: Path,
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path.name
+    return _save(plt, fig, path)
