@@ -46,6 +46,7 @@ def training_rows(runs: List[Any], records: Dict[str, List[Dict[str, Any]]],
                 'stopped_by': r['stopped_by'],
                 'train_seconds': r['train_seconds'],
                 'epoch_seconds_median': r['epoch_seconds_median'],
+                'torch_threads': r.get('torch_threads'),
             } for r in recs],
         })
     return rows

@@ -12,6 +12,7 @@ same folder; a stopped run resumes from it when the suite is started again.
 import hashlib
 import json
 import math
+import os
 import statistics
 import time
 from pathlib import Path
@@ -289,6 +290,9 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
         'resumed': resumed,
         'epoch_seconds_median': (statistics.median(seconds)
                                  if seconds else None),
+        # What the timings above ran with (shared machines are noisy).
+        'torch_threads': torch.get_num_threads(),
+        'load_average_at_finish': round(os.getloadavg()[0], 2),
         'negative_sampling': trainer.negative_sampling,
         'num_negatives': trainer.num_negatives,
         'train_similarity': trainer.train_similarity,

@@ -48,6 +48,8 @@ def test_suite_outputs_exist_and_parse(quick_results):
     for row in payload['rows']:
         assert 0.0 <= row['recall@20']['mean'] <= 1.0
         assert row['per_seed'][0]['epochs_run'] == 2
+        # Each run records the thread count its timings were taken with.
+        assert row['per_seed'][0]['torch_threads'] == env['torch_threads']
     assert payload['runs_trained'] == 7 and payload['runs_cached'] == 0
 
     md = (out / 'quick' / 'losses' / 'synthetic.md').read_text()
