@@ -94,6 +94,36 @@ def _rel(path: Path) -> str:
         return path.as_posix()
 
 
+def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
+                    ) -> List[str]:
+    r"""Our figure beside the paper's for every run that has a published
+    counterpart on the same dataset and split (each run once, from the first
+    result file that shows it)."""
+    lines = ['Our figures beside the published ones (same dataset and split):',
+             '',
+             '| data set | run | ours R@20 / N@20 | published R@20 / N@20 '
+             '| ours vs published (R@20) | file |',
+             '|---|---|---|---|---|---|']
+    seen = set()
+    for mode, path, data in found:
+        for row in data.get('rows', []):
+            pub = row.get('published')
+            key = (data['dataset'], row['label'])
+            if not pub or key in seen:
+                continue
+            seen.add(key)
+            ours = (row['recall@20']['mean'], row['ndcg@20']['mean'])
+            change = (ours[0] - pub[0]) / pub[0]
+            lines.append(f"| {data['dataset']} ({mode}) | {row['label']} | "
+                         f'{ours[0]:.4f} / {ours[1]:.4f} | '
+                         f'{pub[0]:.4f} / {pub[1]:.4f} | {change:+.1%} | '
+                         f'{_rel(path)} |')
+    if not seen:
+        lines.append('| - | no run with a published counterpart yet | - | - '
+                     '| - | - |')
+    return lines
+
+
 def render(root: Path = RESULTS) -> str:
     r"""The Markdown summary of the suite results under :obj:`root`."""
     found = collect(root)
@@ -116,6 +146,7 @@ def render(root: Path = RESULTS) -> str:
             evidence = v['evidence'].replace('|', '/')
             lines.append(f"| {title} | {paper} | {data['dataset']} ({mode}) "
                          f"| {mark} | {evidence} | {_rel(path)} |")
+    lines += ['', *published_table(found)]
     runs = []
     for mode, path, data in found:
         env = data.get('environment', {})
@@ -126,7 +157,9 @@ def render(root: Path = RESULTS) -> str:
                     f"torch {env.get('versions', {}).get('torch')}, "
                     + (f"{data['training_seconds_total']:.0f} s of training"
                        if 'training_seconds_total' in data else
-                       f"{data['wall_seconds']:.0f} s"))
+                       f"{data['wall_seconds']:.0f} s")
+                    + (f"; not run: {', '.join(data['runs_skipped'])}"
+                       if data.get('runs_skipped') else ''))
     return '\n'.join(lines + ['', 'Result files:', ''] + runs)
 
 

@@ -59,3 +59,39 @@ def test_render_lists_each_claim_with_its_file(tmp_path):
     # A claim no suite has run yet is listed as not run.
     assert '| SSM > BPR on LightGCN |' in text
     assert 'not run' in text
+
+
+def _row(label, recall, ndcg, published):
+    return {'label': label, 'recall@20': {'mean': recall, 'std': None},
+            'ndcg@20': {'mean': ndcg, 'std': None}, 'published': published}
+
+
+def test_render_puts_our_figures_beside_the_published_ones(tmp_path):
+    # The same run reported by two suites is listed once; runs without a
+    # published counterpart are not listed; skipped runs are named.
+    for suite in ('backbones', 'losses'):
+        path = tmp_path / suite / 'gowalla.json'
+        path.parent.mkdir(parents=True)
+        payload = _payload(suite, 'gowalla', [])
+        payload['rows'] = [_row('LightGCN / SSM', 0.1800, 0.1500,
+                                [0.2000, 0.1600]),
+                           _row('LightGCN / SimCE', 0.1700, 0.1400, None)]
+        payload['runs_skipped'] = ['MF / BPR', 'MF / SSM']
+        path.write_text(json.dumps(payload))
+    text = results_summary.render(tmp_path)
+    rows = [x for x in text.splitlines() if x.startswith('| gowalla (full)')]
+    assert rows == ['| gowalla (full) | LightGCN / SSM | 0.1800 / 0.1500 | '
+                    '0.2000 / 0.1600 | -10.0% | '
+                    f"{(tmp_path / 'backbones' / 'gowalla.json').as_posix()}"
+                    ' |']
+    assert text.count('not run: MF / BPR, MF / SSM') == 2
+
+
+def test_render_without_published_counterparts(tmp_path):
+    path = tmp_path / 'losses' / 'ml-1m.json'
+    path.parent.mkdir(parents=True)
+    payload = _payload('losses', 'ml-1m', [])
+    payload['rows'] = [_row('SSM', 0.2, 0.2, None)]
+    path.write_text(json.dumps(payload))
+    assert 'no run with a published counterpart yet' in (
+        results_summary.render(tmp_path))
