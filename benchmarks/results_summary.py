@@ -97,8 +97,8 @@ def _rel(path: Path) -> str:
 def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
                     ) -> List[str]:
     r"""Our figure beside the paper's for every run that has a published
-    counterpart on the same dataset and split (each run once, from the first
-    result file that shows it)."""
+    counterpart on the same dataset and split (each trained run once, from
+    the first result file that shows it)."""
     lines = ['Our figures beside the published ones (same dataset and split):',
              '',
              '| data set | run | ours R@20 / N@20 | published R@20 / N@20 '
@@ -108,7 +108,11 @@ def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
     for mode, path, data in found:
         for row in data.get('rows', []):
             pub = row.get('published')
-            key = (data['dataset'], row['label'])
+            # One line per trained run: suites share runs under other
+            # labels (the losses suite's SSM is the backbones' LightGCN /
+            # SSM).
+            runs = tuple(x.get('key') for x in row.get('per_seed', []))
+            key = (data['dataset'], runs or row['label'])
             if not pub or key in seen:
                 continue
             seen.add(key)

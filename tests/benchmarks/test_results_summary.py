@@ -63,18 +63,19 @@ def test_render_lists_each_claim_with_its_file(tmp_path):
 
 def _row(label, recall, ndcg, published):
     return {'label': label, 'recall@20': {'mean': recall, 'std': None},
-            'ndcg@20': {'mean': ndcg, 'std': None}, 'published': published}
+            'ndcg@20': {'mean': ndcg, 'std': None}, 'published': published,
+            'per_seed': [{'seed': 0, 'key': f'run-{recall}'}]}
 
 
 def test_render_puts_our_figures_beside_the_published_ones(tmp_path):
-    # The same run reported by two suites is listed once; runs without a
-    # published counterpart are not listed; skipped runs are named.
-    for suite in ('backbones', 'losses'):
+    # The same run reported by two suites (under two labels) is listed
+    # once; runs without a published counterpart are not listed; skipped
+    # runs are named.
+    for suite, label in (('backbones', 'LightGCN / SSM'), ('losses', 'SSM')):
         path = tmp_path / suite / 'gowalla.json'
         path.parent.mkdir(parents=True)
         payload = _payload(suite, 'gowalla', [])
-        payload['rows'] = [_row('LightGCN / SSM', 0.1800, 0.1500,
-                                [0.2000, 0.1600]),
+        payload['rows'] = [_row(label, 0.1800, 0.1500, [0.2000, 0.1600]),
                            _row('LightGCN / SimCE', 0.1700, 0.1400, None)]
         payload['runs_skipped'] = ['MF / BPR', 'MF / SSM']
         path.write_text(json.dumps(payload))
