@@ -117,8 +117,11 @@ def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
                 continue
             seen.add(key)
             ours = (row['recall@20']['mean'], row['ndcg@20']['mean'])
+            label = row['label'] + (' (**unfinished**, best so far)' if any(
+                x.get('stopped_by') == 'unfinished'
+                for x in row.get('per_seed', [])) else '')
             change = (ours[0] - pub[0]) / pub[0]
-            lines.append(f"| {data['dataset']} ({mode}) | {row['label']} | "
+            lines.append(f"| {data['dataset']} ({mode}) | {label} | "
                          f'{ours[0]:.4f} / {ours[1]:.4f} | '
                          f'{pub[0]:.4f} / {pub[1]:.4f} | {change:+.1%} | '
                          f'{_rel(path)} |')
@@ -148,7 +151,9 @@ def render(root: Path = RESULTS) -> str:
             mark = {True: 'holds', False: '**does not hold**',
                     None: 'observation'}[v['holds']]
             evidence = v['evidence'].replace('|', '/')
-            lines.append(f"| {title} | {paper} | {data['dataset']} ({mode}) "
+            state = mode + (', unfinished runs' if data.get(
+                'runs_unfinished') else '')
+            lines.append(f"| {title} | {paper} | {data['dataset']} ({state}) "
                          f"| {mark} | {evidence} | {_rel(path)} |")
     lines += ['', *published_table(found)]
     runs = []
@@ -162,8 +167,12 @@ def render(root: Path = RESULTS) -> str:
                     + (f"{data['training_seconds_total']:.0f} s of training"
                        if 'training_seconds_total' in data else
                        f"{data['wall_seconds']:.0f} s")
-                    + (f"; not run: {', '.join(data['runs_skipped'])}"
-                       if data.get('runs_skipped') else ''))
+                    + (f"; not run: {', '.join(not_run)}"
+                       if (not_run := data.get('runs_skipped', [])
+                           + data.get('runs_missing', [])) else '')
+                    + (f"; **unfinished** (best so far): "
+                       f"{', '.join(data['runs_unfinished'])}"
+                       if data.get('runs_unfinished') else ''))
     return '\n'.join(lines + ['', 'Result files:', ''] + runs)
 
 

@@ -24,6 +24,13 @@ Training runs are cached in ``benchmarks/work`` (keyed by their complete
 settings) and checkpointed after every epoch: suites that share a run train
 it once, and a suite stopped half-way resumes where it stopped when started
 again.  ``--fresh`` ignores the cache.
+
+``--report-only`` trains nothing: it writes the reports from what the cache
+holds, so that the progress of long runs (a Gowalla suite on a CPU, say)
+can be reported at any time, even while another process is training them.
+Finished runs are reported as usual; an unfinished run evaluated on the
+test split is reported with its best evaluation so far and marked
+*unfinished*; runs with nothing to report are listed as not run.
 """
 import argparse
 import json
@@ -48,7 +55,13 @@ from benchmarks.suites.report import (
     plot_magnitude,
 )
 from benchmarks.suites.suites import SUMMARIES, training_rows
-from benchmarks.suites.training import WORK, SplitCache, execute, run_spec
+from benchmarks.suites.training import (
+    WORK,
+    SplitCache,
+    cached_record,
+    execute,
+    run_spec,
+)
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 SUITES = ('losses', 'backbones', 'similarity', 'propagation', 'longtail',
@@ -75,7 +88,7 @@ def render_markdown(payload: Dict[str, Any]) -> str:
                f"--datasets {payload['dataset']}"
                f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
                f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
-    if payload.get('runs_skipped'):
+    if payload.get('runs_skipped') or payload.get('runs_missing'):
         command += ' --runs ' + ' '.join(
             f'"{r["label"]}"' if ' ' in r['label'] else r['label']
             for r in payload['rows'])
@@ -111,6 +124,14 @@ def render_markdown(payload: Dict[str, Any]) -> str:
     if payload.get('runs_skipped'):
         lines += ['', f"Not run here (selected with `--runs`): "
                   f"{', '.join(payload['runs_skipped'])}."]
+    if payload.get('runs_missing'):
+        lines += ['', f"Not in the run cache yet (reported with "
+                  f"`--report-only`): {', '.join(payload['runs_missing'])}."]
+    if payload.get('runs_unfinished'):
+        lines += ['', f"**Unfinished** (reported with `--report-only` while "
+                  f"training or after a stop; best test evaluation so far, "
+                  f"the command above finishes them): "
+                  f"{', '.join(payload['runs_unfinished'])}."]
     if payload.get('plot'):
         lines += ['', f"![{payload['suite']}]({payload['plot']})"]
     if payload['summary'].get('verdicts'):
@@ -156,9 +177,12 @@ def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
 def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             device: str, splits: SplitCache, work: Path, out: Path,
             fresh: bool, verbose: bool,
-            runs: Optional[List[str]] = None) -> Dict[str, Any]:
+            runs: Optional[List[str]] = None,
+            report_only: bool = False) -> Dict[str, Any]:
     r"""Runs :obj:`suite` on :obj:`dataset` and writes its JSON and
-    markdown; returns the payload."""
+    markdown; returns the payload. With :obj:`report_only`, nothing is
+    trained: the report shows what the run cache holds (see the module
+    docstring)."""
     start = time.perf_counter()
     cfg = load_suite(suite)
     skipped = select_runs(cfg, runs, suite) if suite != 'speed' else []
@@ -191,12 +215,24 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
     else:
         published = cfg.get('published', {}).get(dataset, {})
         records: Dict[str, List[Dict[str, Any]]] = {}
+        # The long-tail and magnitude analyses need a run's final
+        # embeddings, which an unfinished run does not have yet.
+        partial_ok = suite not in ('longtail', 'magnitude')
+        missing: List[str] = []
         for run in cfg['runs']:
             for seed in seeds:
                 spec = run_spec(run, settings, seed, device)
                 t = time.perf_counter()
-                rec = execute(spec, splits, work, fresh=fresh,
-                              quiet=not verbose)
+                if report_only:
+                    rec = cached_record(spec, work, unfinished=partial_ok)
+                    if rec is None:
+                        print(f"  [{suite} {dataset}] {run.label} seed "
+                              f"{seed}: nothing to report yet", flush=True)
+                        missing.append(run.label)
+                        continue
+                else:
+                    rec = execute(spec, splits, work, fresh=fresh,
+                                  quiet=not verbose)
                 if rec['cached']:
                     cached += 1
                 else:
@@ -205,11 +241,20 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
                 print(f"  [{suite} {dataset}] {run.label} seed {seed}: "
                       f"Recall@20 {rec['test']['recall@20']:.4f} NDCG@20 "
                       f"{rec['test']['ndcg@20']:.4f} (best epoch "
-                      f"{rec['best_epoch']}/{rec['epochs_run']}, "
-                      f"{'cached' if rec['cached'] else 'trained'} "
+                      f"{rec['best_epoch']}/{rec['epochs_run']}"
+                      f"{' so far, UNFINISHED' if rec.get('unfinished') else ''}"
+                      f", {'cached' if rec['cached'] else 'trained'} "
                       f"{time.perf_counter() - t:.1f} s)", flush=True)
         payload['training_seconds_total'] = round(sum(
             r['train_seconds'] for recs in records.values() for r in recs), 1)
+        # A run with no report for some seed is left out (a mean over the
+        # other seeds would not be comparable).
+        payload['runs_missing'] = list(dict.fromkeys(missing))
+        for label in payload['runs_missing']:
+            records.pop(label, None)
+        payload['runs_unfinished'] = [
+            label for label, recs in records.items()
+            if any(r.get('unfinished') for r in recs)]
         rows = training_rows(cfg['runs'], records, published)
         payload['rows'] = rows
         summary = SUMMARIES[suite](cfg, rows, records)
@@ -264,6 +309,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                         'listed as not run')
     parser.add_argument('--fresh', action='store_true',
                         help='retrain runs found in the cache')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train nothing: report the finished and '
+                        'unfinished runs of the cache (see above)')
     parser.add_argument('--verbose', action='store_true',
                         help="print the trainer's per-epoch lines")
     args = parser.parse_args(argv)
@@ -292,17 +340,23 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             load_settings(d, mode)
     except ConfigError as e:
         parser.error(str(e))
+    if args.report_only and args.fresh:
+        parser.error('--report-only and --fresh exclude each other')
     seeds = list(range(args.seeds))
     splits = SplitCache(args.data_root)
     out: Dict[str, Any] = {}
     for dataset in datasets:
         for suite in suites:
+            if args.report_only and suite == 'speed':
+                print(f'speed on {dataset}: measured, not cached; skipped '
+                      f'with --report-only', flush=True)
+                continue
             print(f'{suite} on {dataset} ({mode} mode, seeds {seeds}, '
                   f'{device})', flush=True)
             try:
                 payload = run_one(suite, dataset, mode, seeds, device,
                                   splits, args.work, args.out, args.fresh,
-                                  args.verbose, args.runs)
+                                  args.verbose, args.runs, args.report_only)
             except FileNotFoundError as e:
                 print(f'error: {dataset}: {e}', file=sys.stderr)
                 raise SystemExit(2)

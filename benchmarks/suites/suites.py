@@ -83,7 +83,9 @@ def metric_table(rows: List[Row]) -> Dict[str, Any]:
             '-' if not pub else f'{fmt(pub[0])} / {fmt(pub[1])}',
             _negatives(r),
             f"{r['train_similarity']}/{r['test_similarity']}",
-            '/'.join(f"{s['best_epoch']}/{s['epochs_run']}" for s in seeds),
+            '/'.join(f"{s['best_epoch']}/{s['epochs_run']}"
+                     + (' unfinished' if s['stopped_by'] == 'unfinished'
+                        else '') for s in seeds),
             fmt(mean_std([s['epoch_seconds_median'] for s in seeds])['mean'],
                 2),
         ])

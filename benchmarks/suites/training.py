@@ -159,14 +159,27 @@ def message_record(spec: Dict[str, Any], user0: torch.Tensor,
     return out
 
 
-def _curve(log_path: Path) -> List[Dict[str, Any]]:
-    # The JSON-lines log of the trainer: one record per epoch; those with
-    # metrics form the learning curve.
-    curve = []
+def _log_lines(log_path: Path) -> List[Dict[str, Any]]:
+    # The JSON-lines log of the trainer, one record per epoch. A run still
+    # training in another process may have half-written its last line:
+    # that line is left out. After a resume the epochs logged since the
+    # last checkpoint appear twice; the later line wins.
     if not log_path.is_file():
-        return curve
+        return []
+    by_epoch: Dict[int, Dict[str, Any]] = {}
     for line in log_path.read_text().splitlines():
-        rec = json.loads(line)
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        by_epoch[int(rec['epoch'])] = rec
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def _curve(log_path: Path) -> List[Dict[str, Any]]:
+    # The epochs with metrics form the learning curve.
+    curve = []
+    for rec in _log_lines(log_path):
         if 'metrics' in rec:
             curve.append({
                 'epoch': rec['epoch'],
@@ -178,10 +191,69 @@ def _curve(log_path: Path) -> List[Dict[str, Any]]:
 
 
 def _epoch_seconds(log_path: Path) -> List[float]:
-    if not log_path.is_file():
-        return []
-    return [json.loads(line)['seconds']
-            for line in log_path.read_text().splitlines()]
+    return [rec['seconds'] for rec in _log_lines(log_path)]
+
+
+def run_folder(spec: Dict[str, Any], work: Path = WORK) -> Path:
+    r"""The cache folder of the run :obj:`spec`."""
+    return Path(work) / spec['dataset'].replace('/', '-') / spec_key(spec)
+
+
+def cached_record(spec: Dict[str, Any], work: Path = WORK,
+                  unfinished: bool = True) -> Optional[Dict[str, Any]]:
+    r"""The record of the run :obj:`spec` without training: the finished
+    record when there is one; else, with :obj:`unfinished`, a provisional
+    record of a run that is still training (or was stopped), built from its
+    log: the test metrics of its best evaluation so far, marked
+    :obj:`'unfinished': True`. That is exactly what the run would report if
+    it stopped now, but only for runs evaluated on the test split (no
+    validation split, as in the reference code of Gowalla and Yelp2018): a
+    run selected on a validation split has no test figure before it ends.
+    The provisional record has no long-tail or magnitude analysis (those
+    need the final embeddings). Returns :obj:`None` when there is nothing
+    to report."""
+    folder = run_folder(spec, work)
+    record_path = folder / 'record.json'
+    if record_path.is_file():
+        record = json.loads(record_path.read_text())
+        record['cached'] = True
+        return record
+    if not unfinished:
+        return None
+    log_path = folder / 'log.jsonl'
+    lines = _log_lines(log_path)
+    evals = [rec for rec in lines if 'metrics' in rec]
+    if not evals or any(rec.get('split') != 'test' for rec in evals):
+        return None
+    flagged = [rec for rec in evals if rec.get('best')]
+    best = flagged[-1] if flagged else max(
+        evals, key=lambda rec: rec['metrics']['recall@20'])
+    from pyg_simce.train.defaults import loss_defaults
+
+    loss = loss_defaults(spec['loss'])
+    loss.update(spec['trainer_kwargs'])
+    seconds = [rec['seconds'] for rec in lines]
+    return {
+        'key': spec_key(spec),
+        'spec': spec,
+        'test': best['metrics'],
+        'valid': None,
+        'selection': 'best test evaluation so far (unfinished run)',
+        'best_epoch': int(best['epoch']),
+        'epochs_run': int(lines[-1]['epoch']),
+        'stopped_by': 'unfinished',
+        'train_seconds': round(float(lines[-1].get('elapsed', sum(seconds))),
+                               3),
+        'epoch_seconds_median': statistics.median(seconds),
+        'torch_threads': None,
+        'negative_sampling': loss['negative_sampling'],
+        'num_negatives': loss['num_negatives'],
+        'train_similarity': loss['train_similarity'],
+        'test_similarity': loss['test_similarity'],
+        'curve': _curve(log_path),
+        'unfinished': True,
+        'cached': True,
+    }
 
 
 class SplitCache:
@@ -218,12 +290,12 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
     from pyg_simce.train.checkpoint import latest_checkpoint
 
     key = spec_key(spec)
-    folder = Path(work) / spec['dataset'].replace('/', '-') / key
+    folder = run_folder(spec, work)
     record_path = folder / 'record.json'
-    if record_path.is_file() and not fresh:
-        record = json.loads(record_path.read_text())
-        record['cached'] = True
-        return record
+    if not fresh:
+        record = cached_record(spec, work, unfinished=False)
+        if record is not None:
+            return record
     folder.mkdir(parents=True, exist_ok=True)
     ckpt_dir = folder / 'checkpoint'
     log_path = folder / 'log.jsonl'

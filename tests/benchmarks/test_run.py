@@ -199,3 +199,148 @@ def test_runs_selects_a_subset_and_lists_the_rest(quick_results, tmp_path):
     assert res.returncode == 2
     assert "--runs: ['XYZ'] are not runs of suite 'losses'" in res.stderr
     assert 'losses.json' in res.stderr
+
+
+def _no_validation_settings(load_settings):
+    # The synthetic set split 80/20 without a validation part: runs are
+    # evaluated (and selected) on the test split, as on Gowalla.
+    import dataclasses
+    settings = load_settings('synthetic', 'quick')
+    return dataclasses.replace(settings, epochs=3,
+                               load={**settings.load, 'ratios': [0.8, 0.2]})
+
+
+def _interrupt_after_epoch(monkeypatch, epoch):
+    from pyg_simce.train import Trainer
+    original = Trainer._evaluate_epoch
+
+    def stop(self, record):
+        original(self, record)
+        if self.epoch == epoch:
+            self.request_stop()
+
+    monkeypatch.setattr(Trainer, '_evaluate_epoch', stop)
+    return lambda: monkeypatch.setattr(Trainer, '_evaluate_epoch', original)
+
+
+def test_unfinished_run_is_reported_from_its_log(tmp_path, monkeypatch):
+    training, RunConfig, load_settings = _import_runner(monkeypatch)
+    from pyg_simce.train.trainer import TrainingInterrupted
+
+    settings = _no_validation_settings(load_settings)
+    run = RunConfig(label='BPR', model='lightgcn', loss='bpr')
+    spec = training.run_spec(run, settings, seed=0, device='cpu')
+    splits = training.SplitCache()
+    assert training.cached_record(spec, tmp_path) is None  # nothing yet
+
+    restore = _interrupt_after_epoch(monkeypatch, 2)
+    with pytest.raises(TrainingInterrupted):
+        training.execute(spec, splits, tmp_path)
+    restore()
+    folder = training.run_folder(spec, tmp_path)
+    log = [json.loads(x) for x in
+           (folder / 'log.jsonl').read_text().splitlines()]
+    assert [x['epoch'] for x in log] == [1, 2]
+    # A half-written line (the trainer of another process mid-write) is
+    # ignored.
+    with open(folder / 'log.jsonl', 'a') as f:
+        f.write('{"epoch": 3, "loss": 0.5, "secon')
+
+    partial = training.cached_record(spec, tmp_path)
+    assert partial['unfinished'] is True and partial['stopped_by'] == \
+        'unfinished'
+    assert partial['epochs_run'] == 2
+    best = max(log, key=lambda x: x['metrics']['recall@20'])
+    assert partial['test'] == best['metrics']
+    assert partial['best_epoch'] == best['epoch']
+    assert partial['negative_sampling'] == 'uniform'
+    assert [c['epoch'] for c in partial['curve']] == [1, 2]
+    assert training.cached_record(spec, tmp_path, unfinished=False) is None
+
+    # Resuming finishes the run; it then reports its final record, whose
+    # figure for a run stopped at epoch 2 would have been the provisional
+    # one.
+    (folder / 'log.jsonl').write_text(''.join(
+        json.dumps(x) + '\n' for x in log))
+    final = training.execute(spec, splits, tmp_path)
+    assert final['epochs_run'] == 3 and final['resumed'] is True
+    again = training.cached_record(spec, tmp_path)
+    assert 'unfinished' not in again and again['test'] == final['test']
+    log3 = [json.loads(x)['metrics']['recall@20'] for x in
+            (folder / 'log.jsonl').read_text().splitlines()]
+    assert final['test']['recall@20'] == pytest.approx(max(log3))
+
+
+def test_unfinished_run_with_validation_split_has_nothing_to_report(
+        tmp_path, monkeypatch):
+    training, RunConfig, load_settings = _import_runner(monkeypatch)
+    from pyg_simce.train.trainer import TrainingInterrupted
+
+    settings = load_settings('synthetic', 'quick')  # 70/10/20
+    spec = training.run_spec(RunConfig(label='BPR', model='mf', loss='bpr'),
+                             settings, seed=0, device='cpu')
+    restore = _interrupt_after_epoch(monkeypatch, 1)
+    with pytest.raises(TrainingInterrupted):
+        training.execute(spec, training.SplitCache(), tmp_path)
+    restore()
+    assert (training.run_folder(spec, tmp_path) / 'log.jsonl').is_file()
+    # Its evaluations are on the validation split: no test figure yet.
+    assert training.cached_record(spec, tmp_path) is None
+
+
+def test_report_only_marks_unfinished_runs(tmp_path, monkeypatch):
+    training, RunConfig, load_settings = _import_runner(monkeypatch)
+    from benchmarks import run as runner
+    from pyg_simce.train.trainer import TrainingInterrupted
+
+    settings = _no_validation_settings(load_settings)
+    monkeypatch.setattr(runner, 'load_settings', lambda d, m: settings)
+    work, out = tmp_path / 'work', tmp_path / 'out'
+    cfg = runner.load_suite('backbones')
+    by_label = {r.label: r for r in cfg['runs']}
+    splits = training.SplitCache()
+    # One finished run, one stopped after its first epoch, the rest never
+    # started.
+    training.execute(training.run_spec(by_label['MF / BPR'], settings, 0,
+                                       'cpu'), splits, work)
+    restore = _interrupt_after_epoch(monkeypatch, 1)
+    with pytest.raises(TrainingInterrupted):
+        training.execute(training.run_spec(by_label['MF / SSM'], settings, 0,
+                                           'cpu'), splits, work)
+    restore()
+    before = sorted(p.name for p in (work / 'synthetic').iterdir())
+
+    payload = runner.run_one('backbones', 'synthetic', 'quick', [0], 'cpu',
+                             splits, work, out, fresh=False, verbose=False,
+                             report_only=True)
+    assert sorted(p.name for p in (work / 'synthetic').iterdir()) == before
+    assert payload['runs_trained'] == 0
+    assert [r['label'] for r in payload['rows']] == ['MF / BPR', 'MF / SSM']
+    assert payload['runs_unfinished'] == ['MF / SSM']
+    assert payload['runs_missing'] == [label for label in by_label
+                                       if label not in ('MF / BPR',
+                                                        'MF / SSM')]
+    ssm = payload['rows'][1]['per_seed'][0]
+    assert ssm['stopped_by'] == 'unfinished' and ssm['epochs_run'] == 1
+    md = (out / 'quick' / 'backbones' / 'synthetic.md').read_text()
+    assert '**Unfinished**' in md and 'MF / SSM' in md
+    assert 'Not in the run cache yet' in md
+    assert '1/1 unfinished' in md
+    assert ('--runs "MF / BPR" "MF / SSM"`') in md
+
+
+def test_report_only_cli(quick_results, tmp_path):
+    work, _, _ = quick_results
+    res = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
+                  str(work), '--out', str(tmp_path), '--report-only')
+    assert res.returncode == 0, res.stderr
+    payload = json.loads((tmp_path / 'quick' / 'losses' /
+                          'synthetic.json').read_text())
+    assert payload['runs_cached'] == 7 and payload['runs_trained'] == 0
+    assert payload['runs_unfinished'] == [] and payload['runs_missing'] == []
+    res = run_cli('speed', '--quick', '--datasets', 'synthetic', '--work',
+                  str(tmp_path / 'empty'), '--out', str(tmp_path),
+                  '--report-only')
+    assert res.returncode == 0 and 'skipped with --report-only' in res.stdout
+    res = run_cli('losses', '--quick', '--report-only', '--fresh')
+    assert res.returncode == 2 and 'exclude each other' in res.stderr
