@@ -257,7 +257,8 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             if any(r.get('unfinished') for r in recs)]
         rows = training_rows(cfg['runs'], records, published)
         payload['rows'] = rows
-        summary = SUMMARIES[suite](cfg, rows, records)
+        summary = SUMMARIES[suite](cfg, rows, records,
+                                     published=published)
     payload['summary'] = summary
     payload['runs_trained'] = trained
     payload['runs_cached'] = cached

@@ -344,3 +344,25 @@ def test_report_only_cli(quick_results, tmp_path):
     assert res.returncode == 0 and 'skipped with --report-only' in res.stdout
     res = run_cli('losses', '--quick', '--report-only', '--fresh')
     assert res.returncode == 2 and 'exclude each other' in res.stderr
+
+
+def test_backbones_shows_the_published_gain_in_a_partial_report(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.suites.suites import backbones
+    row = {'label': 'LightGCN / SSM', 'recall@20': {'mean': 0.18,
+                                                    'std': None},
+           'ndcg@20': {'mean': 0.15, 'std': None},
+           'published': [0.1869, 0.1571], 'negative_sampling': 'in-batch',
+           'num_negatives': None, 'train_similarity': 'cosine',
+           'test_similarity': 'dot',
+           'per_seed': [{'best_epoch': 3, 'epochs_run': 4,
+                         'stopped_by': 'unfinished',
+                         'epoch_seconds_median': 1.0}]}
+    published = {'LightGCN / BPR': [0.1824, 0.1554],
+                 'LightGCN / SSM': [0.1869, 0.1571]}
+    out = backbones({}, [row], {}, published=published)
+    line = next(r for r in out['table']['rows'] if r[0] == 'LightGCN')
+    # Our BPR run is missing; the paper's gain is (0.1869 - 0.1824) / 0.1824.
+    assert line[1] == '-' and line[2] == '0.1800'
+    assert line[5] == f'{(0.1869 - 0.1824) / 0.1824:+.1%}' == '+2.5%'
+    assert out['verdicts'] == []  # no claim without both of our runs
