@@ -245,13 +245,13 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
                       f"{' so far, UNFINISHED' if rec.get('unfinished') else ''}"
                       f", {'cached' if rec['cached'] else 'trained'} "
                       f"{time.perf_counter() - t:.1f} s)", flush=True)
-        payload['training_seconds_total'] = round(sum(
-            r['train_seconds'] for recs in records.values() for r in recs), 1)
         # A run with no report for some seed is left out (a mean over the
         # other seeds would not be comparable).
         payload['runs_missing'] = list(dict.fromkeys(missing))
         for label in payload['runs_missing']:
             records.pop(label, None)
+        payload['training_seconds_total'] = round(sum(
+            r['train_seconds'] for recs in records.values() for r in recs), 1)
         payload['runs_unfinished'] = [
             label for label, recs in records.items()
             if any(r.get('unfinished') for r in recs)]
@@ -311,8 +311,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     parser.add_argument('--fresh', action='store_true',
                         help='retrain runs found in the cache')
     parser.add_argument('--report-only', action='store_true',
-                        help='train nothing: report the finished and '
-                        'unfinished runs of the cache (see above)')
+                        help='train nothing: write the reports from the run '
+                        'cache; a run still training (or stopped) is '
+                        'reported with its best test evaluation so far and '
+                        'marked unfinished')
     parser.add_argument('--verbose', action='store_true',
                         help="print the trainer's per-epoch lines")
     args = parser.parse_args(argv)
