@@ -116,7 +116,7 @@ def losses(cfg: Dict[str, Any], rows: List[Row], records: Dict[str, Any],
         if line:
             verdicts.append({'claim': claim, 'holds': _recall(by, a) >
                              _recall(by, b), 'evidence': line})
-    if rows:
+    if len(rows) > 1:  # a partial report may hold a single run
         best = max(rows, key=lambda r: r['recall@20']['mean'])
         verdicts.append({'claim': 'best loss on this dataset', 'holds': None,
                          'evidence': f"{best['label']} (Recall@20 "
