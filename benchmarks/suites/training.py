@@ -160,38 +160,28 @@ def message_record(spec: Dict[str, Any], user0: torch.Tensor,
 
 
 def _log_lines(log_path: Path) -> List[Dict[str, Any]]:
-    # The JSON-lines log of the trainer, one record per epoch. A run still
-    # training in another process may have half-written its last line:
-    # that line is left out. After a resume the epochs logged since the
-    # last checkpoint appear twice; the later line wins.
-    if not log_path.is_file():
-        return []
-    by_epoch: Dict[int, Dict[str, Any]] = {}
-    for line in log_path.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        by_epoch[int(rec['epoch'])] = rec
-    return [by_epoch[e] for e in sorted(by_epoch)]
+    # The JSON-lines log of the trainer, one record per epoch (a resumed
+    # run truncates it back to its checkpoint first). A run still training
+    # in another process may have half-written its last line: that line is
+    # left out.
+    lines = []
+    if log_path.is_file():
+        for line in log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines
 
 
-def _curve(log_path: Path) -> List[Dict[str, Any]]:
+def _curve(lines: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     # The epochs with metrics form the learning curve.
-    curve = []
-    for rec in _log_lines(log_path):
-        if 'metrics' in rec:
-            curve.append({
-                'epoch': rec['epoch'],
-                'train_seconds': round(float(rec['elapsed']), 3),
-                'recall@20': rec['metrics']['recall@20'],
-                'ndcg@20': rec['metrics']['ndcg@20'],
-            })
-    return curve
-
-
-def _epoch_seconds(log_path: Path) -> List[float]:
-    return [rec['seconds'] for rec in _log_lines(log_path)]
+    return [{
+        'epoch': rec['epoch'],
+        'train_seconds': round(float(rec['elapsed']), 3),
+        'recall@20': rec['metrics']['recall@20'],
+        'ndcg@20': rec['metrics']['ndcg@20'],
+    } for rec in lines if 'metrics' in rec]
 
 
 def run_folder(spec: Dict[str, Any], work: Path = WORK) -> Path:
@@ -242,15 +232,14 @@ def cached_record(spec: Dict[str, Any], work: Path = WORK,
         'best_epoch': int(best['epoch']),
         'epochs_run': int(lines[-1]['epoch']),
         'stopped_by': 'unfinished',
-        'train_seconds': round(float(lines[-1].get('elapsed', sum(seconds))),
-                               3),
+        'train_seconds': round(float(lines[-1]['elapsed']), 3),
         'epoch_seconds_median': statistics.median(seconds),
         'torch_threads': None,
         'negative_sampling': loss['negative_sampling'],
         'num_negatives': loss['num_negatives'],
         'train_similarity': loss['train_similarity'],
         'test_similarity': loss['test_similarity'],
-        'curve': _curve(log_path),
+        'curve': _curve(lines),
         'unfinished': True,
         'cached': True,
     }
@@ -345,7 +334,8 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
     tail = longtail_decomposition(user_out, item_out, edges, test_target,
                                   k=20, exclude_edge_index=exclude,
                                   similarity=trainer.test_similarity)
-    seconds = _epoch_seconds(log_path)
+    lines = _log_lines(log_path)
+    seconds = [rec['seconds'] for rec in lines]
     record = {
         'key': key,
         'spec': spec,
@@ -370,7 +360,7 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
         'train_similarity': trainer.train_similarity,
         'test_similarity': trainer.test_similarity,
         'loss_repr': repr(trainer.loss),
-        'curve': _curve(log_path),
+        'curve': _curve(lines),
         'longtail': {
             'recall_per_group': [round(x, 5)
                                  for x in tail['recall_per_group']],

@@ -50,6 +50,10 @@ def test_suite_outputs_exist_and_parse(quick_results):
         assert row['per_seed'][0]['epochs_run'] == 2
         # Each run records the thread count its timings were taken with.
         assert row['per_seed'][0]['torch_threads'] == env['torch_threads']
+        # The learning curve: one point per evaluation (every epoch here).
+        curve = row['per_seed'][0]['curve']
+        assert [c['epoch'] for c in curve] == [1, 2]
+        assert all(0.0 <= c['recall@20'] <= 1.0 for c in curve)
     assert payload['runs_trained'] == 7 and payload['runs_cached'] == 0
 
     md = (out / 'quick' / 'losses' / 'synthetic.md').read_text()
