@@ -42,7 +42,7 @@ from torch import Tensor
 
 from benchmarks.common import environment_info, write_json
 from pyg_simce.nn.loss import loss_resolver
-from pyg_simce.nn.loss.base import uniform_fast_path
+from pyg_simce.nn.loss.ragged_groups import uniform_fast_path
 
 RESULT = Path(__file__).resolve().parent / 'results' / 'speed' / 'losses.json'
 TARGET_RATIO = 3.0

@@ -2,7 +2,7 @@ r"""Ranking losses for collaborative filtering on scores (not embeddings),
 with dense :obj:`loss(pos [B], neg [B, N])` and ragged
 :obj:`loss(pos [B], neg [E], index [E])` call forms, plus the in-batch
 negative helper, the L2 regulariser and a name resolver."""
-from .base import RankingLoss
+from .ranking_loss import RankingLoss
 from .bpr_loss import BPRLoss
 from .bce_loss import BCELoss
 from .softmax_loss import SoftmaxLoss

@@ -1,6 +1,8 @@
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import RaggedGroups, RankingLoss, softplus
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
+from pyg_simce.nn.loss.softmax_kernels import softplus
 
 
 class BCELoss(RankingLoss):
@@ -15,7 +17,9 @@ class BCELoss(RankingLoss):
     negatives are *summed*, as in `"On the Effectiveness of Sampled Softmax
     Loss for Item Recommendation" <https://arxiv.org/abs/2201.02327>`_
     (which samples them at a 1:4 positive:negative ratio).  A positive
-    without negatives contributes :math:`\log(1 + e^{-s_{ui}})`.
+    without negatives contributes :math:`\log(1 + e^{-s_{ui}})`, and a
+    negative of :obj:`-inf` contributes nothing
+    (:attr:`~pyg_simce.nn.loss.RankingLoss.neg_inf_is_absent`).
 
     Args:
         reduction (str, optional): :obj:`"mean"`, :obj:`"sum"` or
@@ -26,6 +30,9 @@ class BCELoss(RankingLoss):
           :obj:`neg` and :obj:`index` :math:`[E]`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # softplus(-inf) = 0 with zero gradient, and the negatives are summed.
+    neg_inf_is_absent = True
+
     def __init__(self, reduction: str = 'mean'):
         super().__init__(reduction=reduction)
 

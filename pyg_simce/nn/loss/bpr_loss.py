@@ -1,6 +1,8 @@
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import RaggedGroups, RankingLoss, softplus
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
+from pyg_simce.nn.loss.softmax_kernels import softplus
 
 
 class BPRLoss(RankingLoss):
@@ -28,6 +30,9 @@ class BPRLoss(RankingLoss):
           :obj:`neg` and :obj:`index` :math:`[E]`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # Not absent: the mean over the negatives counts a -inf one.
+    neg_inf_is_absent = False
+
     def __init__(self, reduction: str = 'mean'):
         super().__init__(reduction=reduction)
 

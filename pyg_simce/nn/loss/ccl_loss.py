@@ -2,7 +2,9 @@ from typing import Dict
 
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import RaggedGroups, RankingLoss, check_float
+from pyg_simce.nn.loss.checks import check_float
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
 
 
 class CCLLoss(RankingLoss):
@@ -34,6 +36,9 @@ class CCLLoss(RankingLoss):
           :obj:`neg` and :obj:`index` :math:`[E]`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # Not absent: the mean over the negatives counts a -inf one.
+    neg_inf_is_absent = False
+
     def __init__(self, margin: float = 0.9, negative_weight: float = 150.0,
                  reduction: str = 'mean'):
         super().__init__(reduction=reduction)

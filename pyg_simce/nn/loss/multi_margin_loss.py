@@ -2,7 +2,9 @@ from typing import Dict, Sequence, Tuple
 
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import RaggedGroups, RankingLoss, check_float
+from pyg_simce.nn.loss.checks import check_float
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
 
 
 def _check_sequence(name: str, values: Sequence[float],
@@ -54,6 +56,9 @@ class MultiMarginLoss(RankingLoss):
           :obj:`neg` and :obj:`index` :math:`[E]`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # Not absent: the mean over the negatives counts a -inf one.
+    neg_inf_is_absent = False
+
     def __init__(
         self,
         margins: Sequence[float] = (0.6, 0.7, 0.8, 0.9),

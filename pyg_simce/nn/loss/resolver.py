@@ -2,11 +2,11 @@ r"""Build a loss by name, for the command line and the benchmarks."""
 import inspect
 from typing import Any, Dict, Type, Union
 
-from pyg_simce.nn.loss.base import RankingLoss
 from pyg_simce.nn.loss.bce_loss import BCELoss
 from pyg_simce.nn.loss.bpr_loss import BPRLoss
 from pyg_simce.nn.loss.ccl_loss import CCLLoss
 from pyg_simce.nn.loss.multi_margin_loss import MultiMarginLoss
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
 from pyg_simce.nn.loss.sampled_softmax_loss import SampledSoftmaxLoss
 from pyg_simce.nn.loss.simce_loss import SimCELoss
 from pyg_simce.nn.loss.softmax_loss import SoftmaxLoss

@@ -2,11 +2,12 @@ from typing import Dict, Optional
 
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import (
-    RaggedGroups,
-    RankingLoss,
-    check_float,
+from pyg_simce.nn.loss.checks import check_float
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
+from pyg_simce.nn.loss.softmax_kernels import (
     softmax_ce_dense,
+    softmax_ce_logits,
     softmax_ce_ragged,
 )
 
@@ -39,7 +40,12 @@ class SampledSoftmaxLoss(RankingLoss):
     scaled consistently (see :func:`~pyg_simce.nn.loss.l2_regularization`).
 
     A positive without negatives (ragged form) contributes
-    :math:`\log e^{x} - x = 0`.
+    :math:`\log e^{x} - x = 0`, and a negative of :obj:`-inf` contributes
+    nothing (:attr:`~pyg_simce.nn.loss.RankingLoss.neg_inf_is_absent`).
+    When the positive and negative scores already form one matrix (e.g. a
+    :obj:`[B, 1 + N]` matrix, or in-batch scores with excluded pairs set to
+    :obj:`-inf`), :meth:`forward_logits` computes the loss in one fused
+    cross-entropy.
 
     Args:
         temperature (float, optional): Temperature :math:`\tau > 0`; the
@@ -54,6 +60,9 @@ class SampledSoftmaxLoss(RankingLoss):
           :obj:`neg`, :obj:`pos_log_q` like :obj:`pos`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # A log-sum-exp over the negatives: e^{-inf} = 0 with zero gradient.
+    neg_inf_is_absent = True
+
     def __init__(self, temperature: float = 0.1, reduction: str = 'mean'):
         super().__init__(reduction=reduction)
         self.temperature = check_float('temperature', temperature,
@@ -105,6 +114,32 @@ class SampledSoftmaxLoss(RankingLoss):
         out = self._dispatch(pos_logit, neg, groups, dense, ragged)
         return self._finish(out, {'pos': pos, 'neg': neg, 'log_q': log_q,
                                   'pos_log_q': pos_log_q})
+
+    def forward_logits(self, scores: Tensor, target: Tensor) -> Tensor:
+        r"""The loss from one score matrix holding the positive and the
+        negatives of every row,
+
+        .. math::
+            \mathcal{L}_b = \log \sum_{c} e^{S_{bc} / \tau} -
+            S_{b t_b} / \tau,
+
+        i.e. the cross-entropy of :math:`\mathbf{S} / \tau` with target
+        :math:`t_b`.  It equals :meth:`forward` with :obj:`pos[b] =
+        scores[b, target[b]]` and, as the (ragged) negatives of row
+        :obj:`b`, the other finite entries of :obj:`scores[b]`, under
+        :obj:`reduction`; columns of :obj:`-inf` are absent (zero
+        gradient).  A non-finite loss, e.g. a target column of :obj:`-inf`,
+        raises :class:`ValueError`.  There is no logQ correction here:
+        subtract :math:`\tau \log q` from :obj:`scores` first.
+
+        Args:
+            scores (torch.Tensor): Floating-point (unscaled) scores
+                :obj:`[B, C]`, with :obj:`-inf` marking an absent column.
+            target (torch.Tensor): Integer column of the positive of every
+                row, :obj:`[B]`.
+        """
+        return softmax_ce_logits(scores, target, self.temperature,
+                                 self.reduction)
 
     def dense(self, pos: Tensor, neg: Tensor) -> Tensor:
         t = self.temperature

@@ -4,12 +4,10 @@ from typing import Dict
 import torch
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import (
-    RaggedGroups,
-    RankingLoss,
-    check_float,
-    softplus,
-)
+from pyg_simce.nn.loss.checks import check_float
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
+from pyg_simce.nn.loss.softmax_kernels import softplus
 
 BOUNDS = ('hinge', 'softplus')
 
@@ -50,7 +48,12 @@ class SimCELoss(RankingLoss):
 
     A positive without negatives (ragged form) has :math:`s^{*} = -\infty`
     and contributes :obj:`0` under both bounds (the sampled softmax loss
-    with no negatives is :obj:`0` as well).
+    with no negatives is :obj:`0` as well).  Under the hinge bound a
+    negative of :obj:`-inf` is exactly an absent one
+    (:attr:`~pyg_simce.nn.loss.RankingLoss.neg_inf_is_absent` is
+    :obj:`True`); under :obj:`bound="softplus"` it is not, since it still
+    counts in :math:`\log N` (the attribute is :obj:`False` on such an
+    instance).
 
     Args:
         margin (float, optional): Margin :math:`m`; the official runs use
@@ -67,6 +70,10 @@ class SimCELoss(RankingLoss):
           :obj:`neg` and :obj:`index` :math:`[E]`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # The hinge of the maximum ignores -inf negatives; the softplus bound
+    # counts them in log N (set per instance below).
+    neg_inf_is_absent = True
+
     def __init__(self, margin: float = 5.0, bound: str = 'hinge',
                  temperature: float = 1.0, reduction: str = 'mean'):
         super().__init__(reduction=reduction)
@@ -75,6 +82,7 @@ class SimCELoss(RankingLoss):
             raise ValueError(f"Expected 'bound' to be one of {BOUNDS} (got "
                              f"{bound!r})")
         self.bound = bound
+        self.neg_inf_is_absent = bound == 'hinge'
         self.temperature = check_float('temperature', temperature,
                                        positive=True)
 

@@ -1,14 +1,13 @@
 from typing import Dict, Optional
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from pyg_simce.nn.loss.base import (
-    RaggedGroups,
-    RankingLoss,
-    check_float,
+from pyg_simce.nn.loss.checks import check_float
+from pyg_simce.nn.loss.ragged_groups import RaggedGroups
+from pyg_simce.nn.loss.ranking_loss import RankingLoss
+from pyg_simce.nn.loss.softmax_kernels import (
     softmax_ce_dense,
+    softmax_ce_logits,
     softmax_ce_ragged,
 )
 
@@ -28,10 +27,13 @@ class SoftmaxLoss(RankingLoss):
     item** of the catalogue for that row (dense :obj:`[B, I - 1]`, or ragged
     when some items, e.g. the user's other training positives, are left
     out).  With a full score matrix :obj:`[B, I]` and the positive item ids,
-    call :meth:`forward_full` instead.  The formula is the one of
+    call :meth:`forward_full` instead (or :meth:`forward_logits`, the same
+    without :obj:`mask`).  The formula is the one of
     :class:`~pyg_simce.nn.loss.SampledSoftmaxLoss`; only the meaning of
     :obj:`neg` (all items rather than a sample) and the default temperature
-    differ.  A positive without negatives contributes :obj:`0`.
+    differ.  A positive without negatives contributes :obj:`0`, and a
+    negative of :obj:`-inf` nothing
+    (:attr:`~pyg_simce.nn.loss.RankingLoss.neg_inf_is_absent`).
 
     Args:
         temperature (float, optional): Temperature :math:`\tau > 0`.
@@ -44,6 +46,9 @@ class SoftmaxLoss(RankingLoss):
           or :obj:`neg` and :obj:`index` :math:`[E]`
         - **output:** scalar, or :math:`[B]` with :obj:`reduction="none"`
     """
+    # A log-sum-exp over the negatives: e^{-inf} = 0 with zero gradient.
+    neg_inf_is_absent = True
+
     def __init__(self, temperature: float = 1.0, reduction: str = 'mean'):
         super().__init__(reduction=reduction)
         self.temperature = check_float('temperature', temperature,
@@ -61,9 +66,29 @@ class SoftmaxLoss(RankingLoss):
         t = self.temperature
         return softmax_ce_ragged(pos / t, neg, groups, 1.0 / t)
 
+    def forward_logits(self, scores: Tensor, target: Tensor) -> Tensor:
+        r"""The loss from one score matrix holding the positive and the
+        negatives of every row: the cross-entropy of
+        :math:`\mathbf{S} / \tau` with target :math:`t_b`, with the contract
+        of :meth:`SampledSoftmaxLoss.forward_logits
+        <pyg_simce.nn.loss.SampledSoftmaxLoss.forward_logits>` (columns of
+        :obj:`-inf` are absent; a non-finite loss raises
+        :class:`ValueError`).  Over the full catalogue (:obj:`C = I`) it is
+        :meth:`forward_full` without :obj:`mask`.
+
+        Args:
+            scores (torch.Tensor): Floating-point scores :obj:`[B, C]`, with
+                :obj:`-inf` marking an absent column.
+            target (torch.Tensor): Integer column of the positive of every
+                row, :obj:`[B]`.
+        """
+        return softmax_ce_logits(scores, target, self.temperature,
+                                 self.reduction)
+
     def forward_full(self, scores: Tensor, target: Tensor,
                      mask: Optional[Tensor] = None) -> Tensor:
-        r"""The loss from a full score matrix.
+        r"""The loss from a full score matrix: :meth:`forward_logits` over
+        the whole catalogue, optionally leaving items out.
 
         Args:
             scores (torch.Tensor): Scores of every item, :obj:`[B, I]`.
@@ -73,35 +98,5 @@ class SoftmaxLoss(RankingLoss):
                 other training positives).  The target entry is never masked.
                 (default: :obj:`None`)
         """
-        if not isinstance(scores, Tensor) or not scores.is_floating_point():
-            raise ValueError(f"Expected 'scores' to be a floating-point "
-                             f"tensor (got {scores!r:.60})")
-        if scores.dim() != 2 or scores.size(0) == 0 or scores.size(1) == 0:
-            raise ValueError(f"Expected 'scores' of shape [B, I] with B, I > "
-                             f"0 (got shape {tuple(scores.shape)})")
-        B, num_items = scores.shape
-        if (not isinstance(target, Tensor) or target.is_floating_point()
-                or target.dtype == torch.bool):
-            raise ValueError(f"Expected 'target' to be an integer tensor "
-                             f"(got {target!r:.60})")
-        if target.shape != (B, ):
-            raise ValueError(f"Expected 'target' of shape [{B}] (got "
-                             f"{tuple(target.shape)})")
-        target = target.long()
-        lo, hi = int(target.min()), int(target.max())
-        if lo < 0 or hi >= num_items:
-            raise ValueError(f"Expected 'target' values in [0, {num_items}) "
-                             f"(got range [{lo}, {hi}])")
-        logits = scores / self.temperature
-        if mask is not None:
-            if mask.dtype != torch.bool or mask.shape != scores.shape:
-                raise ValueError(f"Expected a boolean 'mask' of shape "
-                                 f"{tuple(scores.shape)} (got dtype "
-                                 f"{mask.dtype}, shape {tuple(mask.shape)})")
-            rows = torch.arange(B, device=scores.device)
-            mask = mask.clone()
-            mask[rows, target] = False
-            logits = logits.masked_fill(mask, float('-inf'))
-        out = F.cross_entropy(logits, target, reduction='none')
-        return self._finish(out, {'pos': scores.gather(1, target[:, None]),
-                                  'neg': scores})
+        return softmax_ce_logits(scores, target, self.temperature,
+                                 self.reduction, mask)

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from pyg_simce.nn.loss.base import (
+from pyg_simce.nn.loss.ragged_groups import (
     SEGMENT_MIN_GROUP_SIZE,
     RaggedGroups,
     uniform_fast_path,

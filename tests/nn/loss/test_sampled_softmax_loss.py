@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from pyg_simce.nn.loss import SampledSoftmaxLoss
+from pyg_simce.nn.loss import SampledSoftmaxLoss, SoftmaxLoss
 
 
 def _ref(pos, neg_rows, tau, log_q_rows=None, pos_log_q=None):
@@ -88,7 +88,7 @@ def test_ragged_overflow_falls_back_to_max_shift(dtype):
 
 
 def test_log_q_on_the_uniform_fast_path():
-    from pyg_simce.nn.loss.base import uniform_fast_path
+    from pyg_simce.nn.loss.ragged_groups import uniform_fast_path
     g = torch.Generator().manual_seed(2)
     pos = torch.rand(4, generator=g, dtype=torch.float64)
     neg = torch.rand(4, 3, generator=g, dtype=torch.float64)
@@ -100,3 +100,145 @@ def test_log_q_on_the_uniform_fast_path():
         with uniform_fast_path(fast):
             out = loss(pos, neg.reshape(-1), index, log_q.reshape(-1))
         torch.testing.assert_close(out, exp)
+
+
+# forward_logits ##############################################################
+
+NEG_INF = float('-inf')
+
+
+def _ref_logits(scores, target, tau, reduction):
+    r"""Naive per-row reference: log-sum-exp over the finite columns of the
+    row divided by tau, minus the target's scaled score."""
+    rows = []
+    for b in range(scores.size(0)):
+        row = scores[b]
+        keep = row != NEG_INF
+        x = row[keep] / tau
+        t = int(keep[:int(target[b])].sum())  # target among the kept columns
+        rows.append(torch.logsumexp(x, 0) - x[t])
+    out = torch.stack(rows)
+    return {'mean': out.mean(), 'sum': out.sum(), 'none': out}[reduction]
+
+
+def _logits(seed, dtype=torch.float64):
+    r"""Scores [6, 7] with -inf columns (none in row 0, all but the target
+    in row 4) and repeated target columns."""
+    g = torch.Generator().manual_seed(seed)
+    scores = (torch.rand(6, 7, generator=g, dtype=torch.float64) * 6 - 3)
+    target = torch.tensor([0, 3, 3, 0, 6, 3])
+    absent = torch.rand(6, 7, generator=g) < 0.35
+    absent[0] = False
+    absent[4] = True
+    absent[torch.arange(6), target] = False
+    return scores.masked_fill(absent, NEG_INF).to(dtype), target, absent
+
+
+LOGITS_LOSSES = [SampledSoftmaxLoss, SoftmaxLoss]
+
+
+@pytest.mark.parametrize('cls', LOGITS_LOSSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize('tau', [1.0, 0.1, 0.37])
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+def test_forward_logits_matches_reference(cls, tau, reduction):
+    scores, target, absent = _logits(seed=5)
+    loss = cls(temperature=tau, reduction=reduction)
+    s1 = scores.clone().requires_grad_()
+    out = loss.forward_logits(s1, target)
+    s2 = scores.clone().requires_grad_()
+    exp = _ref_logits(s2, target, tau, reduction)
+    assert out.shape == exp.shape
+    torch.testing.assert_close(out, exp, rtol=1e-10, atol=1e-12)
+    w = torch.linspace(0.5, 1.5, 6, dtype=torch.float64)
+    g_out, = torch.autograd.grad((out * w).sum(), s1)
+    g_exp, = torch.autograd.grad((exp * w).sum(), s2)
+    assert bool(torch.isfinite(g_out).all())
+    assert bool((g_out[absent] == 0).all())
+    torch.testing.assert_close(g_out, g_exp, rtol=1e-10, atol=1e-12)
+    assert out.dtype == torch.float64
+    assert torch.equal(scores, s1.detach())  # the input is not written
+
+
+@pytest.mark.parametrize('cls', LOGITS_LOSSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+def test_forward_logits_equals_ragged_forward(cls, reduction):
+    scores, target, absent = _logits(seed=6)
+    B, C = scores.shape
+    is_target = torch.zeros(B, C, dtype=torch.bool)
+    is_target[torch.arange(B), target] = True
+    neg_mask = ~is_target & ~absent
+    index = torch.arange(B).view(B, 1).expand(B, C)[neg_mask]
+    loss = cls(temperature=0.2, reduction=reduction)
+    s = scores.clone().requires_grad_()
+    out = loss.forward_logits(s, target)
+    pos = scores[torch.arange(B), target].requires_grad_()
+    neg = scores[neg_mask].requires_grad_()
+    exp = loss(pos, neg, index)
+    torch.testing.assert_close(out, exp, rtol=1e-10, atol=1e-12)
+    g, = torch.autograd.grad(out.sum(), s)
+    g_pos, g_neg = torch.autograd.grad(exp.sum(), (pos, neg))
+    torch.testing.assert_close(g[torch.arange(B), target], g_pos)
+    torch.testing.assert_close(g[neg_mask], g_neg)
+
+
+def test_forward_logits_float32_at_large_scores():
+    scores, target, _ = _logits(seed=7)
+    scores = scores * 3e3  # logits up to 9e4 at tau = 0.1
+    loss = SampledSoftmaxLoss(temperature=0.1, reduction='none')
+    s = scores.float().requires_grad_()
+    out = loss.forward_logits(s, target)
+    assert out.dtype == torch.float32
+    exp = _ref_logits(scores, target, 0.1, 'none')
+    torch.testing.assert_close(out.double(), exp, rtol=1e-5, atol=1e-2)
+    g, = torch.autograd.grad(out.sum(), s)
+    assert bool(torch.isfinite(g).all())
+
+
+@pytest.mark.parametrize('cls', LOGITS_LOSSES, ids=lambda c: c.__name__)
+def test_forward_logits_validation(cls):
+    loss = cls()
+    scores, target = torch.randn(3, 4), torch.tensor([0, 1, 3])
+    bad_inputs = [
+        (scores.tolist(), target, "'scores' to be a tensor"),
+        (scores.long(), target, "'scores' to hold floating-point"),
+        (scores[0], target, r"'scores' of shape \[B, C\]"),
+        (scores[:0], target[:0], r"'scores' of shape \[B, C\]"),
+        (scores[:, :0], target, r"'scores' of shape \[B, C\]"),
+        (scores, [0, 1, 3], "'target' to be a tensor"),
+        (scores, target.float(), "'target' to hold integers"),
+        (scores, target.bool(), "'target' to hold integers"),
+        (scores, target[:2], r"'target' of shape \[B\] = \[3\]"),
+        (scores, target.view(3, 1), r"'target' of shape \[B\] = \[3\]"),
+        (scores, torch.tensor([0, 1, 4]), r"'target' values in \[0, 4\)"),
+        (scores, torch.tensor([-1, 1, 2]), r"'target' values in \[0, 4\)"),
+    ]
+    for s, t, match in bad_inputs:
+        with pytest.raises(ValueError, match=match):
+            loss.forward_logits(s, t)
+    # int32 targets are accepted:
+    torch.testing.assert_close(loss.forward_logits(scores, target.int()),
+                               loss.forward_logits(scores, target))
+
+
+@pytest.mark.parametrize('cls', LOGITS_LOSSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+def test_forward_logits_non_finite_is_an_error(cls, reduction):
+    loss = cls(reduction=reduction)
+    scores, target = torch.randn(3, 4), torch.tensor([0, 1, 3])
+    at_target = scores.clone()
+    at_target[1, 1] = NEG_INF  # a -inf positive: loss +inf, not silent
+    with pytest.raises(ValueError, match=r"'scores\[target\]' holds 1 non"):
+        loss.forward_logits(at_target, target)
+    whole_row = scores.clone()
+    whole_row[2] = NEG_INF  # nan row
+    with pytest.raises(ValueError, match=r"'scores\[target\]' holds 1 non"):
+        loss.forward_logits(whole_row, target)
+    for value in (float('nan'), float('inf')):
+        bad = scores.clone()
+        bad[0, 2] = value
+        with pytest.raises(ValueError, match="'scores' holds 1 non-finite"):
+            loss.forward_logits(bad, target)
+    # A -inf column elsewhere is fine:
+    ok = scores.clone()
+    ok[0, 2] = NEG_INF
+    assert bool(torch.isfinite(loss.forward_logits(ok, target)).all())

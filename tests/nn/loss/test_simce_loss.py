@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from pyg_simce.nn.loss import SampledSoftmaxLoss, SimCELoss
-from pyg_simce.nn.loss.base import uniform_fast_path
+from pyg_simce.nn.loss.ragged_groups import uniform_fast_path
 
 
 def _data(B, N, seed, scale=3.0):

@@ -58,3 +58,46 @@ def test_forward_full_validation():
         loss.forward_full(scores, target, mask=torch.zeros(3, 4))
     with pytest.raises(ValueError, match="'temperature'"):
         SoftmaxLoss(temperature=0.0)
+
+
+@pytest.mark.parametrize('tau', [1.0, 0.2])
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+def test_forward_logits_is_forward_full_without_mask(tau, reduction):
+    scores, target = _full(5, 8, seed=4)
+    scores[1, :3] = float('-inf')
+    target[1] = 5
+    loss = SoftmaxLoss(tau, reduction=reduction)
+    torch.testing.assert_close(loss.forward_logits(scores, target),
+                               loss.forward_full(scores, target))
+
+
+@pytest.mark.parametrize('tau', [1.0, 0.2])
+def test_forward_full_mask_equals_neg_inf_and_keeps_input(tau):
+    scores, target = _full(4, 6, seed=5)
+    mask = torch.zeros(4, 6, dtype=torch.bool)
+    mask[:, 1::2] = True  # including some targets, which stay
+    loss = SoftmaxLoss(tau, reduction='none')
+    s = scores.clone().requires_grad_()
+    out = loss.forward_full(s, target, mask)
+    assert torch.equal(s.detach(), scores)  # masked on a copy
+    dropped = mask.clone()
+    dropped[torch.arange(4), target] = False
+    exp = loss.forward_logits(scores.masked_fill(dropped, float('-inf')),
+                              target)
+    torch.testing.assert_close(out, exp)
+    g, = torch.autograd.grad(out.sum(), s)
+    assert bool((g[dropped] == 0).all())
+
+
+def test_forward_full_non_finite_and_mask_errors():
+    scores, target = _full(3, 4, seed=6)
+    loss = SoftmaxLoss()
+    bad = scores.clone()
+    bad[0, int(target[0])] = float('-inf')
+    with pytest.raises(ValueError, match=r"'scores\[target\]'"):
+        loss.forward_full(bad, target)
+    with pytest.raises(ValueError, match="'mask'"):
+        loss.forward_full(scores, target, mask=[[True] * 4] * 3)
+    with pytest.raises(ValueError, match="'mask'"):
+        loss.forward_full(scores, target,
+                          mask=torch.zeros(3, 3, dtype=torch.bool))
