@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from pyg_simce.train.options import TrainerOptions
+
 CONFIGS = Path(__file__).resolve().parent.parent / 'configs'
 
 MODES = ('quick', 'full')
@@ -240,6 +242,10 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
         if bad:
             raise ConfigError(f'{where}.trainer_kwargs: unknown key(s) '
                               f'{bad}; expected {TRAINER_OPTIONS}')
+        try:  # the Trainer's own defaults and checks, before any training
+            TrainerOptions(**tk).resolve(r['loss'])
+        except ValueError as e:
+            raise ConfigError(f'{where}.trainer_kwargs: {e}') from None
         runs.append(RunConfig(label=label, model=r['model'], loss=r['loss'],
                               model_kwargs=dict(mk),
                               loss_kwargs=dict(r.get('loss_kwargs', {})),

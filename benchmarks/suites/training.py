@@ -218,10 +218,9 @@ def cached_record(spec: Dict[str, Any], work: Path = WORK,
     flagged = [rec for rec in evals if rec.get('best')]
     best = flagged[-1] if flagged else max(
         evals, key=lambda rec: rec['metrics']['recall@20'])
-    from pyg_simce.train.defaults import loss_defaults
+    from pyg_simce.train.defaults import resolve_options
 
-    loss = loss_defaults(spec['loss'])
-    loss.update(spec['trainer_kwargs'])
+    loss = resolve_options(spec['loss'], **spec['trainer_kwargs'])
     seconds = [rec['seconds'] for rec in lines]
     return {
         'key': spec_key(spec),

@@ -9,8 +9,10 @@ from typing import Any
 
 _EXPORTS = {
     'Trainer': 'trainer',
-    'TrainingInterrupted': 'trainer',
-    'ConfigMismatchError': 'trainer',
+    'TrainerOptions': 'options',
+    'TrainingInterrupted': 'exceptions',
+    'ConfigMismatchError': 'exceptions',
+    'StopPolicy': 'stop_policy',
     'EarlyStopping': 'early_stopping',
     'JSONLinesLogger': 'json_lines_logger',
     'save_checkpoint': 'checkpoint',

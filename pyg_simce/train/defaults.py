@@ -1,48 +1,14 @@
-r"""Per-loss training defaults, shared by :class:`~pyg_simce.train.Trainer`,
-the command line and the documentation.
+r"""Per-loss training defaults, the one source shared by
+:class:`~pyg_simce.train.Trainer`, the command line (whose help is generated
+from it), the benchmark configs and the documentation.
 
 Each loss of the SimCE / SSM papers comes with the negative-sampling scheme
 and similarity it was designed for.  When a user does not override them,
-these are used:
+these are used (the table is generated from :data:`_DEFAULTS`):
 
-.. list-table::
-   :header-rows: 1
-
-   * - loss
-     - negatives
-     - train / test similarity
-     - loss hyper-parameters
-   * - ``bpr``
-     - 1 uniform negative per positive, excluding the user's training items
-     - dot / dot
-     -
-   * - ``bce``
-     - 4 uniform negatives per positive, excluding training items
-     - dot / dot
-     -
-   * - ``ssm``
-     - in-batch (the other positives of the batch)
-     - cosine / dot
-     - :math:`\tau = 0.1`
-   * - ``simce``
-     - 64 negatives excluding training items, from a per-batch shared pool
-     - dot / dot
-     - margin :math:`m = 5`
-   * - ``ccl``
-     - 256 negatives excluding training items, shared pool
-     - cosine / cosine
-     - margin 0.9, negative weight 150
-   * - ``mml``
-     - 256 negatives excluding training items, shared pool
-     - cosine / cosine
-     - margins (0.6, 0.7, 0.8, 0.9), weights (0.05, 0.15, 0.2, 0.6),
-       negative weight 350
-   * - ``softmax``
-     - the full catalogue
-     - dot / dot
-     - :math:`\tau = 1`
+{table}
 """
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 #: Loss names understood by the trainer and the command line.
 LOSS_NAMES: Tuple[str, ...] = ('bpr', 'bce', 'softmax', 'ssm', 'simce', 'ccl',
@@ -120,3 +86,73 @@ def loss_name_of(loss: Any) -> str:
         if cls.__name__ in _CLASS_TO_NAME:
             return _CLASS_TO_NAME[cls.__name__]
     return 'custom'
+
+
+_NEGATIVE_WORDS = {
+    'uniform': '{n} uniform negative(s) per positive, excluding the user\'s '
+               'training items',
+    'popularity': '{n} negative(s) per positive drawn by popularity, '
+                  'excluding training items',
+    'shared': '{n} negatives excluding training items, from a per-batch '
+              'shared pool',
+    'in-batch': 'in-batch (the other positives of the batch)',
+    'full': 'the full catalogue',
+}
+
+_HPARAM_WORDS = {
+    'temperature': 'temperature {}',
+    'margin': 'margin {}',
+    'negative_weight': 'negative weight {}',
+    'margins': 'margins {}',
+    'weights': 'weights {}',
+}
+
+#: The options :func:`resolve_options` fills in from the loss's defaults.
+RESOLVED_OPTIONS: Tuple[str, ...] = ('negative_sampling', 'num_negatives',
+                                     'train_similarity', 'test_similarity')
+
+
+def describe_negatives(negative_sampling: str,
+                       num_negatives: Optional[int]) -> str:
+    r"""A sentence naming a negative-sampling choice, as in the table
+    above."""
+    return _NEGATIVE_WORDS[negative_sampling].format(n=num_negatives)
+
+
+def describe_hparams(name: str) -> str:
+    r"""The loss hyper-parameter defaults of :obj:`name` in words, *e.g.*
+    :obj:`'margin 5.0'`."""
+    d = _DEFAULTS[name]
+    return ', '.join(_HPARAM_WORDS[k].format(tuple(d[k]) if isinstance(
+        d[k], (list, tuple)) else d[k]) for k in _HPARAM_WORDS if k in d)
+
+
+def resolve_options(loss_name: str, **given: Any) -> Dict[str, Any]:
+    r"""Returns :obj:`negative_sampling`, :obj:`num_negatives`,
+    :obj:`train_similarity` and :obj:`test_similarity` for the loss
+    :obj:`loss_name` (:obj:`'custom'` takes BPR's), each from :obj:`given`
+    unless it is absent or :obj:`None`, else from the loss's defaults.
+
+    The one resolution rule of the Trainer, the command line and the
+    benchmark configs."""
+    defaults = loss_defaults('bpr' if loss_name == 'custom' else loss_name)
+    return {
+        key: (given[key] if given.get(key) is not None else defaults[key])
+        for key in RESOLVED_OPTIONS
+    }
+
+
+def _table() -> str:
+    rows = ['.. list-table::', '   :header-rows: 1', '',
+            '   * - loss', '     - negatives',
+            '     - train / test similarity', '     - loss hyper-parameters']
+    for name in LOSS_NAMES:
+        d = _DEFAULTS[name]
+        rows += [f'   * - ``{name}``',
+                 f"     - {describe_negatives(d['negative_sampling'], d['num_negatives'])}",
+                 f"     - {d['train_similarity']} / {d['test_similarity']}",
+                 f'     - {describe_hparams(name)}'.rstrip()]
+    return '\n'.join(rows)
+
+
+__doc__ = __doc__.format(table=_table())

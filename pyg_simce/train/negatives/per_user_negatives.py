@@ -1,0 +1,103 @@
+from typing import Any, Optional
+
+import torch
+from torch import Tensor
+
+from pyg_simce.train.negatives.negative_batch import NegativeBatch
+from pyg_simce.train.negatives.negative_strategy import (
+    NegativeStrategy,
+    Scores,
+    Shard,
+)
+
+#: How many times more multiply-adds per second a matrix product achieves
+#: than an elementwise gather-multiply-sum on CPU (measured by
+#: ``benchmarks/training_step.py``); sets the cost crossover of
+#: :meth:`PerUserNegatives.scores`.
+GEMM_ADVANTAGE = 8
+
+
+class PerUserNegatives(NegativeStrategy):
+    r"""Per-positive negatives: :obj:`num_negatives` items drawn for every
+    positive pair :math:`(u, i)` among the items :math:`u` never interacted
+    with in training, uniformly or with probability :math:`\propto`
+    popularity :math:`^{\beta}` (the setting of BPR, BCE and the `SimCE
+    <https://arxiv.org/abs/2406.16170>`_ paper's official runs):
+
+    .. math::
+        \mathcal{N}_{ui} = \{j_1, \dots, j_N\}, \quad
+        j_n \sim q(\cdot \mid u), \quad q(j \mid u) = 0 \text{ for }
+        j \in \mathcal{P}_u.
+
+    The scores are dense, :obj:`neg [B, N]`.  Each negative enters the
+    :math:`L_2` penalty once per positive it was drawn for.  The propagated
+    rows are the distinct positive and negative items of the batch
+    (:math:`C` of them); the :math:`B N` negative scores are computed by the
+    cheaper of two exact paths: gathering :math:`B N` embedding rows
+    (:math:`\propto B N d`), or one :math:`[B, d] \times [d, C]` matrix
+    product and a gather of scores (:math:`\propto B C d`, at a higher
+    throughput, :data:`GEMM_ADVANTAGE`).
+
+    Args:
+        num_negatives (int): Negatives per positive :math:`N`.
+        distribution (str, optional): :obj:`'uniform'` or
+            :obj:`'popularity'`. (default: :obj:`'uniform'`)
+        beta (float, optional): Popularity exponent :math:`\beta` of
+            :obj:`'popularity'`. (default: :obj:`1.0`)
+    """
+    regularizes_negatives = True
+
+    def __init__(self, num_negatives: int, distribution: str = 'uniform',
+                 beta: float = 1.0) -> None:
+        super().__init__()
+        if distribution not in ('uniform', 'popularity'):
+            raise ValueError(f"'distribution' expected 'uniform' or "
+                             f"'popularity' (got {distribution!r})")
+        self.name = distribution
+        self.num_negatives = int(num_negatives)
+        self.beta = float(beta)
+        self.sampler: Any = None
+
+    def bind(self, train_pairs: Tensor, num_users: int, num_items: int, *,
+             seed: int = 0, device: Any = 'cpu', transform=None) -> None:
+        super().bind(train_pairs, num_users, num_items, seed=seed,
+                     device=device, transform=transform)
+        from pyg_simce import sampler as sampler_pkg
+        kwargs = dict(num_negatives=self.num_negatives,
+                      exclude_positives=True, seed=seed)
+        if self.name == 'popularity':
+            self.sampler = sampler_pkg.PopularityNegativeSampler(
+                train_pairs, num_users, num_items, beta=self.beta, **kwargs)
+        else:
+            self.sampler = sampler_pkg.UniformNegativeSampler(
+                train_pairs, num_users, num_items, **kwargs)
+
+    def prepare(self, users: Tensor, items: Tensor,
+                generator: Optional[torch.Generator] = None,
+                shard: Shard = None) -> NegativeBatch:
+        # Drawn for the global batch, so that every process' generator
+        # stays in the state of a single-process run.
+        neg = self.sampler.sample(users, generator=generator)
+        neg = neg.view(users.numel(), -1)
+        users, items, neg = self._local(shard, users, items, neg)
+        return self._batch(users, items, torch.cat([items, neg.reshape(-1)]),
+                           extra=neg.size(1))
+
+    def scores(self, batch: NegativeBatch, user_emb: Tensor,
+               item_emb: Tensor) -> Scores:
+        item_inv, N = batch.extra
+        B = batch.size
+        u = self.transform(user_emb)[batch.user_pos]  # [B, d]
+        cand = self.transform(item_emb)  # [C, d]
+        pos = (u * cand[batch.item_pos]).sum(dim=-1)
+        neg_pos = item_inv[B:].view(B, N)
+        if N * GEMM_ADVANTAGE <= cand.size(0):
+            neg = (u.unsqueeze(1) * cand[neg_pos]).sum(dim=-1)  # [B, N]
+        else:
+            neg = (u @ cand.t()).gather(1, neg_pos)
+        return pos, neg, None
+
+    def __repr__(self) -> str:
+        extra = (f', beta={self.beta}' if self.name == 'popularity' else '')
+        return (f"{self.__class__.__name__}(num_negatives="
+                f"{self.num_negatives}, distribution='{self.name}'{extra})")
