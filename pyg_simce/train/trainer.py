@@ -9,7 +9,6 @@ from pyg_simce.train.checkpointing import (  # noqa: F401 (re-exported)
     RESUMABLE_OPTIONS,
     CheckpointingMixin,
 )
-from pyg_simce.train.checkpointing import versions as _versions  # noqa: F401
 from pyg_simce.train.defaults import loss_name_of
 from pyg_simce.train.distributed import get_rank, get_world_size
 from pyg_simce.train.early_stopping import EarlyStopping
