@@ -156,6 +156,29 @@ def _training_speed(d: Dict[str, Any]) -> List[Tuple[str, str]]:
     return out
 
 
+def _training_step(d: Dict[str, Any]) -> List[Tuple[str, str]]:
+    threads = d.get('environment', {}).get('torch_threads', '?')
+    out = []
+    for name, c in d['cases'].items():
+        new = c['seconds']['new']['median']
+        out.append((f'{name} step vs full-graph step, {threads} thread(s)',
+                    f"{new * 1e3:.0f} ms, {c['speedup']:.2f}x (target "
+                    f"{c['target']}x)"))
+    p = d['lightgcn3_vs_pyg']
+    out.append(('gowalla/lightgcn3/bpr step vs PyG\'s LightGCN',
+                f"{p['speedup']:.1f}x (target {p['target']:.0f}x)"))
+    q = d['per_positive_negatives']
+    out.append((f"{q['dataset']} SimCE step, 64 negatives per positive",
+                f"{q['seconds']['simce-uniform-64']['median'] * 1e3:.0f} ms, "
+                f"{q['ratio_to_shared_pool']:.2f}x a shared pool of 64, "
+                f"{q['ratio_to_bpr']:.2f}x BPR"))
+    e = d.get('gowalla_lightgcn1_ssm_epoch')
+    if e:
+        out.append(('gowalla LightGCN 1 layer + in-batch SSM epoch',
+                    f"{e['seconds']:.1f} s ({e['steps']} steps)"))
+    return out
+
+
 SPEED: Dict[str, Callable[[Dict[str, Any]], List[Tuple[str, str]]]] = {
     'data_loading': _data_loading,
     'propagation': _propagation,
@@ -163,6 +186,7 @@ SPEED: Dict[str, Callable[[Dict[str, Any]], List[Tuple[str, str]]]] = {
     'losses': _losses,
     'sampling': _sampling,
     'training_speed': _training_speed,
+    'training_step': _training_step,
 }
 
 

@@ -132,8 +132,6 @@ def _prepare_training(args: argparse.Namespace,
     log = args.log
     if log is None and args.checkpoint_dir is not None:
         log = str(Path(args.checkpoint_dir) / 'log.jsonl')
-    if args.epochs == 0 and args.resume is False:
-        pass
     trainer = Trainer(
         model, loss, split.train, val_data=split.val, test_data=split.test,
         lr=args.lr, weight_decay=args.weight_decay,
@@ -148,7 +146,8 @@ def _prepare_training(args: argparse.Namespace,
         ks=tuple(args.k), seed=args.seed, device=args.device,
         quiet=args.quiet, log_path=log, checkpoint_dir=args.checkpoint_dir,
         metadata={'cli': _cli_config(args, resolved)},
-        global_in_batch=bool(getattr(args, 'global_in_batch', None)))
+        global_in_batch=bool(getattr(args, 'global_in_batch', None)),
+        fused_optimizer=getattr(args, 'fused_optimizer', None))
     return split, trainer
 
 

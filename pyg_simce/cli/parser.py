@@ -256,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help='Adam learning rate (default: 0.001)')
     g.add_argument('--weight-decay', type=_finite_float, default=0.0,
                    help='Adam weight decay (default: 0)')
+    g.add_argument('--no-fused-optimizer', dest='fused_optimizer',
+                   action='store_false', default=None,
+                   help="use Adam's default kernel instead of its fused one "
+                   '(default: fused wherever the device has it; the two '
+                   'agree to float tolerance)')
     g.add_argument('--reg', type=_finite_float, default=1e-4,
                    help='L2 on the batch layer-0 embeddings, LightGCN '
                    'convention (default: 0.0001)')

@@ -4,7 +4,7 @@ from it), the benchmark configs and the documentation.
 
 Each loss of the SimCE / SSM papers comes with the negative-sampling scheme
 and similarity it was designed for.  When a user does not override them,
-these are used (the table is generated from :data:`_DEFAULTS`):
+these are used (the table is generated from ``_DEFAULTS``):
 
 {table}
 """
