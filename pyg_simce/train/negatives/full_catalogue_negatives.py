@@ -3,7 +3,7 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
-from pyg_simce.train.negatives.negative_batch import NegativeBatch, unique_rows
+from pyg_simce.train.negatives.negative_batch import NegativeBatch
 from pyg_simce.train.negatives.negative_strategy import (
     NegativeStrategy,
     Scores,
@@ -37,10 +37,9 @@ class FullCatalogueNegatives(NegativeStrategy):
                 generator: Optional[torch.Generator] = None,
                 shard: Shard = None) -> NegativeBatch:
         users, items = self._local(shard, users, items)
-        user_rows, user_pos, user_counts = unique_rows(users)
-        l2_items, _, l2_counts = unique_rows(items)
-        return NegativeBatch(users, items, user_rows, user_pos, user_counts,
-                             None, items, l2_items, l2_counts)
+        batch = self._positives_only(users, items)
+        batch.item_rows, batch.item_pos = None, items  # the whole catalogue
+        return batch
 
     def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
                 item_emb: Tensor) -> Tensor:

@@ -3,9 +3,8 @@ from typing import Any, List, Optional
 import torch
 from torch import Tensor
 
-from pyg_simce.train.negatives.negative_batch import NegativeBatch, unique_rows
+from pyg_simce.train.negatives.negative_batch import NegativeBatch
 from pyg_simce.train.negatives.negative_strategy import (
-    NEG_INF,
     NegativeStrategy,
     Scores,
     Shard,
@@ -35,11 +34,7 @@ class GlobalInBatchNegatives(NegativeStrategy):
         rank, world_size = shard if shard is not None else (0, 1)
         sizes = shard_sizes(users.numel(), world_size)
         users, items = self._local(shard, users, items)
-        user_rows, user_pos, user_counts = unique_rows(users)
-        item_rows, item_pos, item_counts = unique_rows(items)
-        return NegativeBatch(users, items, user_rows, user_pos, user_counts,
-                             item_rows, item_pos, item_rows, item_counts,
-                             extra=(sizes, rank))
+        return self._positives_only(users, items, extra=(sizes, rank))
 
     def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
                 item_emb: Tensor):
@@ -80,18 +75,8 @@ class GlobalInBatchNegatives(NegativeStrategy):
 
     def loss(self, batch: NegativeBatch, user_emb: Tensor, item_emb: Tensor,
              loss_fn: Any) -> Tensor:
-        forward_logits = getattr(loss_fn, 'forward_logits', None)
-        inf_absent = getattr(loss_fn, 'neg_inf_is_absent', False)
-        if forward_logits is None and not inf_absent:
-            return super().loss(batch, user_emb, item_emb, loss_fn)
         scores, own, row, col = self._matrix(batch, user_emb, item_emb)
-        if forward_logits is not None:
-            if row.numel() > 0:
-                scores = scores.index_put((row, col),
-                                          scores.new_tensor(NEG_INF))
-            return forward_logits(scores, own)
-        local = torch.arange(own.numel(), device=own.device)
-        neg = scores.index_put(
-            (torch.cat([local, row]), torch.cat([own, col])),
-            scores.new_tensor(NEG_INF))
-        return loss_fn(scores[local, own], neg)
+        out = self._matrix_loss(loss_fn, scores, own, row, col)
+        if out is None:
+            return super().loss(batch, user_emb, item_emb, loss_fn)
+        return out

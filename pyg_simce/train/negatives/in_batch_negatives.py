@@ -3,9 +3,8 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
-from pyg_simce.train.negatives.negative_batch import NegativeBatch, unique_rows
+from pyg_simce.train.negatives.negative_batch import NegativeBatch
 from pyg_simce.train.negatives.negative_strategy import (
-    NEG_INF,
     NegativeStrategy,
     Scores,
     Shard,
@@ -51,14 +50,11 @@ class InBatchNegatives(NegativeStrategy):
         self.remove_accidental_hits = bool(remove_accidental_hits)
         self.sampler: Any = None
 
-    def bind(self, train_pairs: Tensor, num_users: int, num_items: int, *,
-             seed: int = 0, device: Any = 'cpu', transform=None) -> None:
-        super().bind(train_pairs, num_users, num_items, seed=seed,
-                     device=device, transform=transform)
+    def _build(self, train_pairs: Tensor, seed: int) -> None:
         from pyg_simce.sampler import InBatchSampler
         if self.remove_accidental_hits:
             self.sampler = InBatchSampler(train_pairs.to(self.device),
-                                          num_users, num_items)
+                                          self.num_users, self.num_items)
         else:
             self.sampler = InBatchSampler(remove_accidental_hits=False)
 
@@ -66,12 +62,8 @@ class InBatchNegatives(NegativeStrategy):
                 generator: Optional[torch.Generator] = None,
                 shard: Shard = None) -> NegativeBatch:
         users, items = self._local(shard, users, items)
-        user_rows, user_pos, user_counts = unique_rows(users)
-        item_rows, item_pos, item_counts = unique_rows(items)
-        excluded = self.sampler.excluded_pairs(users, items)
-        return NegativeBatch(users, items, user_rows, user_pos, user_counts,
-                             item_rows, item_pos, item_rows, item_counts,
-                             extra=excluded)
+        return self._positives_only(
+            users, items, extra=self.sampler.excluded_pairs(users, items))
 
     def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
                 item_emb: Tensor) -> Tensor:
@@ -91,22 +83,14 @@ class InBatchNegatives(NegativeStrategy):
 
     def loss(self, batch: NegativeBatch, user_emb: Tensor, item_emb: Tensor,
              loss_fn: Any) -> Tensor:
-        forward_logits = getattr(loss_fn, 'forward_logits', None)
-        inf_absent = getattr(loss_fn, 'neg_inf_is_absent', False)
-        if forward_logits is None and not inf_absent:
-            return super().loss(batch, user_emb, item_emb, loss_fn)
-        scores = self._matrix(batch, user_emb, item_emb)
         row, col = batch.extra
-        diag = torch.arange(batch.size, device=scores.device)
-        if forward_logits is not None:
-            if row.numel() > 0:
-                scores = scores.index_put((row, col),
-                                          scores.new_tensor(NEG_INF))
-            return forward_logits(scores, diag)
-        neg = scores.index_put(
-            (torch.cat([diag, row]), torch.cat([diag, col])),
-            scores.new_tensor(NEG_INF))  # [B, B], excluded: -inf
-        return loss_fn(scores.diagonal(), neg)
+        diag = torch.arange(batch.size, device=batch.items.device)
+        out = self._matrix_loss(loss_fn, self._matrix(batch, user_emb,
+                                                      item_emb), diag, row,
+                                col)
+        if out is None:
+            return super().loss(batch, user_emb, item_emb, loss_fn)
+        return out
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(remove_accidental_hits='

@@ -84,6 +84,11 @@ class NegativeStrategy:
         self.num_items = int(num_items)
         self.device = torch.device(device)
         self.transform = _identity if transform is None else transform
+        self._build(train_pairs, seed)
+
+    def _build(self, train_pairs: Tensor, seed: int) -> None:
+        r"""Builds the strategy's samplers and indexes (called by
+        :meth:`bind`)."""
 
     def check_loss(self, loss_name: str, loss: Any) -> None:
         r"""Raises :class:`ValueError` if :obj:`loss` cannot be trained with
@@ -150,9 +155,37 @@ class NegativeStrategy:
             tensors = tuple(t[rank::world_size] for t in tensors)
         return tuple(t.to(self.device) for t in tensors)
 
+    def _positives_only(self, users: Tensor, items: Tensor,
+                        extra: Any = None) -> NegativeBatch:
+        # Rows = the distinct users and positive items, each counted in the
+        # L2 penalty as often as it occurs (negatives not penalised).
+        user_rows, user_pos, user_counts = unique_rows(users)
+        item_rows, item_pos, item_counts = unique_rows(items)
+        return NegativeBatch(users, items, user_rows, user_pos, user_counts,
+                             item_rows, item_pos, item_rows, item_counts,
+                             extra=extra)
+
     @staticmethod
-    def _user_rows(users: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        return unique_rows(users)
+    def _matrix_loss(loss_fn: Any, scores: Tensor, target: Tensor,
+                     row: Tensor, col: Tensor) -> Optional[Tensor]:
+        # The loss of a score matrix whose row r holds its positive in column
+        # target[r] and whose pairs (row, col) are excluded, through the
+        # loss's own fast path: one fused cross-entropy (forward_logits) or
+        # a dense matrix with the excluded entries and the positive at -inf
+        # (neg_inf_is_absent).  None when the loss offers neither.
+        forward_logits = getattr(loss_fn, 'forward_logits', None)
+        if forward_logits is not None:
+            if row.numel() > 0:
+                scores = scores.index_put((row, col),
+                                          scores.new_tensor(NEG_INF))
+            return forward_logits(scores, target)
+        if not getattr(loss_fn, 'neg_inf_is_absent', False):
+            return None
+        local = torch.arange(target.numel(), device=scores.device)
+        neg = scores.index_put(
+            (torch.cat([local, row]), torch.cat([target, col])),
+            scores.new_tensor(NEG_INF))
+        return loss_fn(scores[local, target], neg)
 
     def _batch(self, users: Tensor, items: Tensor, all_items: Tensor,
                extra: Any = None) -> NegativeBatch:

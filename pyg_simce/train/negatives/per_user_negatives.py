@@ -58,10 +58,8 @@ class PerUserNegatives(NegativeStrategy):
         self.beta = float(beta)
         self.sampler: Any = None
 
-    def bind(self, train_pairs: Tensor, num_users: int, num_items: int, *,
-             seed: int = 0, device: Any = 'cpu', transform=None) -> None:
-        super().bind(train_pairs, num_users, num_items, seed=seed,
-                     device=device, transform=transform)
+    def _build(self, train_pairs: Tensor, seed: int) -> None:
+        num_users, num_items = self.num_users, self.num_items
         from pyg_simce import sampler as sampler_pkg
         kwargs = dict(num_negatives=self.num_negatives,
                       exclude_positives=True, seed=seed)

@@ -41,10 +41,8 @@ class SharedPoolNegatives(NegativeStrategy):
         self.num_negatives = int(num_negatives)
         self.sampler: Any = None
 
-    def bind(self, train_pairs: Tensor, num_users: int, num_items: int, *,
-             seed: int = 0, device: Any = 'cpu', transform=None) -> None:
-        super().bind(train_pairs, num_users, num_items, seed=seed,
-                     device=device, transform=transform)
+    def _build(self, train_pairs: Tensor, seed: int) -> None:
+        num_users, num_items = self.num_users, self.num_items
         from pyg_simce.sampler import UniformNegativeSampler
         self.sampler = UniformNegativeSampler(
             train_pairs, num_users, num_items,
