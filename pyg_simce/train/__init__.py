@@ -23,6 +23,7 @@ _EXPORTS = {
     'popularity_baseline': 'evaluation',
     'resolve_threads': 'threads',
     'loss_defaults': 'defaults',
+    'resolve_options': 'defaults',
     'LOSS_NAMES': 'defaults',
     'NEGATIVE_SAMPLING': 'defaults',
     'epoch_generator': 'batching',

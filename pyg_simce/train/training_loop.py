@@ -28,8 +28,10 @@ class Embedder(torch.nn.Module):
         if item_rows is not None and rows is not None:
             return rows(edge_index, user_rows, item_rows)
         user_out, item_out = self.model.get_embedding(edge_index)
-        return (user_out[user_rows],
-                item_out if item_rows is None else item_out[item_rows])
+        # index_select: several times faster than [] indexing on CPU.
+        return (user_out.index_select(0, user_rows),
+                item_out if item_rows is None else
+                item_out.index_select(0, item_rows))
 
 
 def build_adam(params: Any, lr: float, weight_decay: float,

@@ -24,6 +24,7 @@ API_PAGES = {
     'sampler': 'pyg_simce.sampler',
     'metrics': 'pyg_simce.metrics',
     'train': 'pyg_simce.train',
+    'train.negatives': 'pyg_simce.train.negatives',
     'typing': 'pyg_simce.typing',
 }
 _DIRECTIVE = re.compile(r'^\.\. auto(?:class|function|data|exception)'
