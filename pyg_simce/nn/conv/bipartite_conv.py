@@ -4,15 +4,18 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor
 from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.typing import OptPairTensor, OptTensor  # noqa: F401
 from torch_geometric.utils import is_torch_sparse_tensor, spmm
 
 from pyg_simce.nn.conv.adjacency_cache import AdjacencyCache
 from pyg_simce.nn.conv.norm import bipartite_norm, check_edge_index
+from pyg_simce.nn.conv.row_block import check_index, csr_matmul_rows
 from pyg_simce.nn.conv.sparse_adjacency import (
     SparseAdjacency,
     csr_matmul,
     to_csr,
 )
+from pyg_simce.nn.conv.user_item_adjacency import UserItemAdjacency
 from pyg_simce.typing import WITH_TORCH_SPARSE
 
 if WITH_TORCH_SPARSE:  # pragma: no cover - depends on the environment
@@ -68,6 +71,14 @@ class BipartiteConv(MessagePassing):
       :class:`~pyg_simce.nn.conv.AdjacencyCache`): another or a modified
       :obj:`edge_index` rebuilds it, and :meth:`reset_parameters` clears it.
 
+    With :obj:`dst_index`, only those target rows are returned; on the cached
+    path the product and its backward touch only their entries.
+    :meth:`user_item_adjacency` gives the layer's matrix on the homogeneous
+    user-item graph as its two bipartite blocks, with which
+    :class:`~pyg_simce.nn.models.LightGCN` fuses its layers.  On CPU in
+    :obj:`float32` the cached products run on
+    :func:`~pyg_simce.nn.conv.csr_spmm`'s weighted embedding-bag kernel.
+
     Args:
         alpha0 (float, optional): Exponent of the receiver's degree.
             (default: :obj:`0.5`)
@@ -89,6 +100,10 @@ class BipartiteConv(MessagePassing):
           sparse :math:`(|\mathcal{V_t}|, |\mathcal{V_s}|)` matrix
         - **output:** node features :math:`(|\mathcal{V}_t|, F)`
     """
+    # The arguments of `propagate`, so that PyG generates its fast template.
+    propagate_type = {'x': 'OptPairTensor', 'edge_weight': 'OptTensor',
+                      'dst_index': 'OptTensor'}
+
     def __init__(self, alpha0: float = 0.5, alpha1: float = 0.5,
                  cached: bool = False, **kwargs):
         kwargs.setdefault('aggr', 'add')
@@ -120,6 +135,7 @@ class BipartiteConv(MessagePassing):
         x: Union[Tensor, Tuple[Tensor, Optional[Tensor]]],
         edge_index,
         size: Optional[Tuple[int, int]] = None,
+        dst_index: Optional[Tensor] = None,
     ) -> Tensor:
         r"""Runs the forward pass.
 
@@ -133,8 +149,12 @@ class BipartiteConv(MessagePassing):
                 transposed adjacency :obj:`adj_t` :obj:`[num_dst, num_src]`.
             size ((int, int), optional): :obj:`(num_src, num_dst)`.
                 (default: :obj:`None`)
+            dst_index (torch.Tensor, optional): If given, only these target
+                rows (a 1-D index, repeats allowed) are returned, equal in
+                value and gradient to indexing the full output; with
+                :obj:`cached=True` only their entries of the adjacency are
+                touched, forward and backward. (default: :obj:`None`)
         """
-        # propagate_type: (x: OptPairTensor, edge_weight: OptTensor)
         if isinstance(x, Tensor):
             x = (x, x)
         x_src, x_dst = x
@@ -143,56 +163,101 @@ class BipartiteConv(MessagePassing):
                              f"tensor (got {type(x_src).__name__} with shape "
                              f"{getattr(x_src, 'shape', None)})")
 
-        if isinstance(edge_index, Tensor) and not is_torch_sparse_tensor(
-                edge_index):
-            if size is None:
-                if x_dst is None:
-                    raise ValueError("'size' expected (num_src, num_dst) "
-                                     "when 'x_dst' is None (got None)")
-                size = (x_src.size(0), x_dst.size(0))
-            size = (int(size[0]), int(size[1]))
-            self._check_sizes(x_src, x_dst, size)
-            if self.cached:
-                adj = self._cache.get(
-                    edge_index,
-                    (size, self.alpha0, self.alpha1, x_src.dtype),
-                    lambda: self._build_from_edge_index(
-                        edge_index, size, x_src.dtype))
-                return self.propagate(adj.adj, x=(x_src, x_dst),
-                                      edge_weight=None)
-            check_edge_index(edge_index, size)
-            weight = bipartite_norm(edge_index, size, self.alpha0,
-                                    self.alpha1, dtype=x_src.dtype)
-            return self.propagate(edge_index, x=(x_src, x_dst),
-                                  edge_weight=weight, size=size)
-
-        if not (is_torch_sparse_tensor(edge_index)
-                or _is_torch_sparse_tensor(edge_index)):
+        sparse = not isinstance(edge_index, Tensor) or is_torch_sparse_tensor(
+            edge_index)
+        if sparse and not (is_torch_sparse_tensor(edge_index)
+                           or _is_torch_sparse_tensor(edge_index)):
             raise ValueError(f"'edge_index' expected a [2, num_edges] tensor "
                              f"or a sparse adjacency "
                              f"(got {type(edge_index).__name__})")
-        size = (int(edge_index.size(1)), int(edge_index.size(0)))
+        if sparse:
+            size = (int(edge_index.size(1)), int(edge_index.size(0)))
+        elif size is None:
+            if x_dst is None:
+                raise ValueError("'size' expected (num_src, num_dst) "
+                                 "when 'x_dst' is None (got None)")
+            size = (x_src.size(0), x_dst.size(0))
+        size = (int(size[0]), int(size[1]))
         self._check_sizes(x_src, x_dst, size)
-        params = (size, self.alpha0, self.alpha1, x_src.dtype)
+        if dst_index is not None:
+            check_index(dst_index, size[1], 'dst_index')
+
         if self.cached:
             adj = self._cache.get(
-                edge_index, params, lambda: self._build_from_edge_index(
-                    self._sparse_to_edge_index(edge_index), size,
-                    x_src.dtype))
+                edge_index, (size, self.alpha0, self.alpha1, x_src.dtype),
+                lambda: self._build_from_edge_index(
+                    self._sparse_to_edge_index(edge_index)
+                    if sparse else edge_index, size, x_src.dtype))
             return self.propagate(adj.adj, x=(x_src, x_dst),
-                                  edge_weight=None)
-        return self.propagate(self._normalize_sparse(edge_index, x_src.dtype),
-                              x=(x_src, x_dst), edge_weight=None)
+                                  edge_weight=None, dst_index=dst_index)
+        if sparse:
+            out = self.propagate(
+                self._normalize_sparse(edge_index, x_src.dtype),
+                x=(x_src, x_dst), edge_weight=None, dst_index=None)
+        else:
+            check_edge_index(edge_index, size)
+            weight = bipartite_norm(edge_index, size, self.alpha0,
+                                    self.alpha1, dtype=x_src.dtype)
+            out = self.propagate(edge_index, x=(x_src, x_dst),
+                                 edge_weight=weight, dst_index=None,
+                                 size=size)
+        return out if dst_index is None else out.index_select(0, dst_index)
 
     def message(self, x_j: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
         return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
 
-    def message_and_aggregate(
-            self, adj_t, x: Tuple[Tensor, Optional[Tensor]]) -> Tensor:
+    def message_and_aggregate(self, adj_t, x: Tuple[Tensor, Optional[Tensor]],
+                              dst_index: Optional[Tensor] = None) -> Tensor:
         cached = self._cache.value
-        if cached is not None and adj_t is cached.adj:
-            return csr_matmul(x[0], cached.adj, cached.adj_t)
-        return spmm(adj_t, x[0], reduce='sum')
+        if isinstance(cached, SparseAdjacency) and adj_t is cached.adj:
+            if dst_index is None:
+                return csr_matmul(x[0], cached.adj, cached.adj_t)
+            return csr_matmul_rows(x[0], cached.adj, cached.adj_t,
+                                   dst_index)
+        out = spmm(adj_t, x[0], reduce='sum')
+        return out if dst_index is None else out.index_select(0, dst_index)
+
+    def user_item_adjacency(
+        self,
+        edge_index: Tensor,
+        num_users: int,
+        num_items: int,
+        dtype: Optional[torch.dtype] = None,
+        device: Optional[torch.device] = None,
+    ) -> UserItemAdjacency:
+        r"""Returns this layer's normalisation of the user-item graph
+        :obj:`edge_index` (row 0 users, row 1 items) in both directions, as
+        the two bipartite blocks of
+        :class:`~pyg_simce.nn.conv.UserItemAdjacency`: the matrix with which
+        the layer propagates the homogeneous user-item graph, used by models
+        that fuse several layers.  Cached like :meth:`forward`'s adjacency
+        when :obj:`cached=True`.
+
+        Args:
+            edge_index (torch.Tensor): The :obj:`('user', 'rates', 'item')`
+                edges :obj:`[2, E]`.
+            num_users (int): The number of users.
+            num_items (int): The number of items.
+            dtype (torch.dtype, optional): The dtype of the coefficients.
+                (default: :obj:`torch.get_default_dtype()`)
+            device (torch.device, optional): Where to build it.
+                (default: :obj:`edge_index.device`)
+        """
+        size = (int(num_users), int(num_items))
+        dtype = dtype or torch.get_default_dtype()
+        device = edge_index.device if device is None else torch.device(device)
+
+        def build() -> UserItemAdjacency:
+            index = edge_index.to(device)
+            check_edge_index(index, size)
+            return UserItemAdjacency.from_edge_index(index, *size, self.alpha0,
+                                                     self.alpha1, dtype)
+
+        if not self.cached:
+            return build()
+        params = ('user_item', size, self.alpha0, self.alpha1, dtype,
+                  str(device))
+        return self._cache.get(edge_index, params, build)
 
     # Helpers #################################################################
 

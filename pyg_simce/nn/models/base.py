@@ -6,6 +6,7 @@ from torch.nn import Embedding
 
 from pyg_simce.nn.conv.adjacency_cache import AdjacencyCache
 from pyg_simce.nn.conv.norm import check_edge_index
+from pyg_simce.nn.conv.row_block import check_index
 
 
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -29,8 +30,10 @@ class RecommenderBase(torch.nn.Module):
         s_{ui} = \mathbf{p}_u^{\top} \mathbf{q}_i.
 
     The normalised adjacency of the training graph is built once and cached
-    (see :class:`~pyg_simce.nn.conv.AdjacencyCache` for when it is rebuilt);
-    :meth:`reset_parameters` also clears it.
+    by the propagation layers (see :class:`~pyg_simce.nn.conv.AdjacencyCache`
+    for when it is rebuilt); :meth:`reset_parameters` also clears it.  A loss
+    that reads only some rows of the final embeddings gets them from
+    :meth:`get_embedding_rows`, which propagates only what those rows need.
 
     Args:
         num_users (int): The number of users :math:`|\mathcal{U}|`.
@@ -52,10 +55,14 @@ class RecommenderBase(torch.nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        r"""Re-initialises both tables (Xavier uniform) and clears the cached
-        adjacency."""
+        r"""Re-initialises both tables (Xavier uniform), resets the
+        propagation layers and clears the cached adjacencies."""
         torch.nn.init.xavier_uniform_(self.user_embedding.weight)
         torch.nn.init.xavier_uniform_(self.item_embedding.weight)
+        for module in self.modules():
+            if module is not self and not isinstance(module, Embedding) and \
+                    callable(getattr(module, 'reset_parameters', None)):
+                module.reset_parameters()
         self._cache.clear()
         self._checked.clear()
 
@@ -66,6 +73,17 @@ class RecommenderBase(torch.nn.Module):
         r"""Maps layer-0 embeddings to the final :obj:`(user_out, item_out)`
         over the training edges :obj:`edge_index` (already validated)."""
         raise NotImplementedError
+
+    def propagate_embedding_rows(self, edge_index: Tensor, user_x: Tensor,
+                                 item_x: Tensor, user_index: Tensor,
+                                 item_index: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Returns the rows :obj:`user_index` and :obj:`item_index` of
+        :meth:`propagate_embedding` (all arguments already validated).
+        Subclasses override it to propagate only what those rows need."""
+        user_out, item_out = self.propagate_embedding(edge_index, user_x,
+                                                      item_x)
+        return (user_out.index_select(0, user_index),
+                item_out.index_select(0, item_index))
 
     # Public API ##############################################################
 
@@ -86,11 +104,60 @@ class RecommenderBase(torch.nn.Module):
         return self.propagate_embedding(edge_index, self.user_embedding.weight,
                                         self.item_embedding.weight)
 
+    def get_embedding_rows(self, edge_index: Tensor, user_index: Tensor,
+                           item_index: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Returns the rows :obj:`user_index` of the final user embeddings
+        and the rows :obj:`item_index` of the final item embeddings,
+
+        .. math::
+            \left(\mathbf{P}[\text{user\_index}],\;
+            \mathbf{Q}[\text{item\_index}]\right),
+
+        equal in value and in gradient (with respect to the layer-0 tables)
+        to indexing :meth:`get_embedding`'s output, but propagating only
+        what those rows need: for :class:`~pyg_simce.nn.models.LightGCN` the
+        last layer and the first product of the backward are restricted to
+        the edges of the requested rows; for
+        :class:`~pyg_simce.nn.models.SVDPP` only the requested rows of the
+        receiving side are propagated; :class:`~pyg_simce.nn.models.MF`
+        indexes its tables.  This is what a training step calls with the
+        batch's users and its positive and negative items.
+
+        Args:
+            edge_index (torch.Tensor): The :obj:`('user', 'rates', 'item')`
+                training edges :obj:`[2, E]`, as in :meth:`get_embedding`.
+            user_index (torch.Tensor): User ids :obj:`[B_u]` (1-D integer,
+                repeats allowed, on the model's device).
+            item_index (torch.Tensor): Item ids :obj:`[B_i]` (1-D integer,
+                repeats allowed, on the model's device).
+
+        Shapes:
+            - **input:** :obj:`edge_index` :math:`(2, |\mathcal{E}|)`,
+              :obj:`user_index` :math:`(B_u)`, :obj:`item_index`
+              :math:`(B_i)`
+            - **output:** :math:`(B_u, d)`, :math:`(B_i, d)`
+        """
+        self.check_edge_index(edge_index)
+        device = self.user_embedding.weight.device
+        for name, index, size in (('user_index', user_index, self.num_users),
+                                  ('item_index', item_index, self.num_items)):
+            if isinstance(index, Tensor) and index.device != device:
+                raise ValueError(f"'{name}' expected a tensor on the model's "
+                                 f"device {device} (got {index.device})")
+            check_index(index, size, name)
+        return self.propagate_embedding_rows(edge_index,
+                                             self.user_embedding.weight,
+                                             self.item_embedding.weight,
+                                             user_index, item_index)
+
     def forward(self, edge_index: Tensor,
                 edge_label_index: Tensor) -> Tensor:
         r"""Returns the dot-product score of every pair in
         :obj:`edge_label_index` (row 0 users, row 1 items), propagating over
-        :obj:`edge_index`.
+        :obj:`edge_index`; equal to scoring :meth:`get_embedding`'s output,
+        but only the scored rows are propagated
+        (:meth:`get_embedding_rows`).  Score positives and negatives in one
+        call (concatenated) so that the graph is propagated once.
 
         Shapes:
             - **input:** :obj:`edge_index` :math:`(2, |\mathcal{E}|)`,
@@ -99,9 +166,10 @@ class RecommenderBase(torch.nn.Module):
         """
         check_edge_index(edge_label_index, (self.num_users, self.num_items),
                          name='edge_label_index')
-        user_out, item_out = self.get_embedding(edge_index)
-        return (user_out[edge_label_index[0]] *
-                item_out[edge_label_index[1]]).sum(dim=-1)
+        index = edge_label_index.to(self.user_embedding.weight.device)
+        user_out, item_out = self.get_embedding_rows(edge_index, index[0],
+                                                     index[1])
+        return (user_out * item_out).sum(dim=-1)
 
     @torch.no_grad()
     def recommend(

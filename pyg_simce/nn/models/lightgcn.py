@@ -1,19 +1,30 @@
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 
-from pyg_simce.nn.conv.norm import check_edge_index
-from pyg_simce.nn.conv.sparse_adjacency import SparseAdjacency
+from pyg_simce.nn.conv.bipartite_conv import BipartiteConv
+from pyg_simce.nn.conv.user_item_adjacency import UserItemAdjacency
 from pyg_simce.nn.models.base import RecommenderBase
+
+_HOOKS = ('_forward_hooks', '_forward_pre_hooks',
+          '_propagate_forward_hooks', '_propagate_forward_pre_hooks',
+          '_message_and_aggregate_forward_hooks',
+          '_message_and_aggregate_forward_pre_hooks')
+
+
+def _has_hooks(conv: torch.nn.Module) -> bool:
+    return bool(getattr(conv, 'explain', False)) or any(
+        len(getattr(conv, name, ())) > 0 for name in _HOOKS)
 
 
 class LightGCN(RecommenderBase):
     r"""LightGCN from the `"LightGCN: Simplifying and Powering Graph
     Convolution Network for Recommendation"
-    <https://arxiv.org/abs/2002.02126>`_ paper, with the normalisation exponents of the `"On the Effectiveness of
-    Sampled Softmax Loss for Item Recommendation"
+    <https://arxiv.org/abs/2002.02126>`_ paper, with the normalisation
+    exponents of the `"On the Effectiveness of Sampled Softmax Loss for Item
+    Recommendation"
     <https://arxiv.org/abs/2201.02327>`_ paper.  With
     :math:`\mathbf{E}^{(0)} = [\mathbf{P}^{(0)}; \mathbf{Q}^{(0)}]` (users
     first) and :math:`\mathbf{R}` the user-item interaction matrix,
@@ -35,13 +46,35 @@ class LightGCN(RecommenderBase):
     the same initial embeddings); :math:`a_k = 1/(K+1)` by default, and
     :math:`K = 0` is :class:`~pyg_simce.nn.models.MF`.
 
-    The :math:`K` layers and the weighted sum run as one autograd node on the
-    cached CSR adjacency (:meth:`pyg_simce.nn.conv.SparseAdjacency.propagate`):
-    :math:`K` CSR products forward, :math:`K` with the cached transpose
-    backward, no intermediate layer stored.  :meth:`forward` computes only
-    the rows of the scored users and items, which restricts the last forward
-    product and the first backward product to the edges of those rows (the
-    result and its gradients are the same as from :meth:`get_embedding`).
+    Like :class:`torch_geometric.nn.models.LightGCN` with its
+    :class:`~torch_geometric.nn.conv.LGConv` layers, the model is made of
+    :obj:`self.convs`, :math:`K` :class:`~pyg_simce.nn.conv.BipartiteConv`
+    layers (:obj:`cached=True`, the model's :math:`\alpha_0, \alpha_1`);
+    layer :math:`k` maps :math:`\mathbf{E}^{(k)}` to
+    :math:`\mathbf{E}^{(k+1)} = \text{conv}(\mathbf{E}^{(k)},
+    \text{edge\_index}_{\text{homo}})` on the homogeneous user-item graph
+    (users first, both edge directions), exactly how PyG's model calls its
+    layers.
+
+    While every layer is an unmodified cached
+    :class:`~pyg_simce.nn.conv.BipartiteConv` with the same exponents (the
+    default), the :math:`K` layers and the weighted sum run fused as one
+    autograd node on the first layer's cached adjacency, held as its
+    user :math:`\leftarrow` item and item :math:`\leftarrow` user blocks
+    (:meth:`BipartiteConv.user_item_adjacency
+    <pyg_simce.nn.conv.BipartiteConv.user_item_adjacency>`): :math:`K` CSR
+    products forward, :math:`K` with the cached transposes backward, no
+    intermediate layer stored and no concatenation of the tables.
+    :meth:`get_embedding_rows` (and :meth:`forward`) restrict the last
+    forward product and the first backward product to the requested rows.
+
+    Any layer can be replaced by another
+    :class:`~torch_geometric.nn.conv.MessagePassing` layer called as
+    :obj:`conv(x, edge_index)` on the homogeneous graph, e.g.
+    :obj:`model.convs[1] = LGConv()` or a non-cached
+    :class:`~pyg_simce.nn.conv.BipartiteConv`; the model then calls the
+    layers one by one (the same result for equal layers, only slower), and
+    so it does while a layer has forward hooks or is explained.
 
     Args:
         num_users (int): The number of users.
@@ -98,52 +131,79 @@ class LightGCN(RecommenderBase):
         self.alpha0 = float(alpha0)
         self.alpha1 = float(alpha1)
         self.register_buffer('layer_weights', weights.float())
+        self.convs = torch.nn.ModuleList([
+            BipartiteConv(self.alpha0, self.alpha1, cached=True)
+            for _ in range(num_layers)
+        ])
 
-    def _adjacency(self, edge_index: Tensor, x: Tensor) -> SparseAdjacency:
-        U, I = self.num_users, self.num_items
-        params = ('lightgcn', U, I, self.alpha0, self.alpha1, x.dtype,
-                  str(x.device))
-        return self.cached_adjacency(
-            edge_index, params, lambda: SparseAdjacency.from_user_item(
-                edge_index.to(x.device), U, I, self.alpha0, self.alpha1,
-                x.dtype))
+    def _fused_adjacency(self, edge_index: Tensor,
+                         x: Tensor) -> Optional[UserItemAdjacency]:
+        # The first layer's block adjacency if all layers may run fused.
+        first = self.convs[0]
+        for conv in self.convs:
+            if type(conv) is not BipartiteConv or not conv.cached or \
+                    (conv.alpha0, conv.alpha1) != (first.alpha0,
+                                                   first.alpha1) or \
+                    _has_hooks(conv):
+                return None
+        return first.user_item_adjacency(edge_index, self.num_users,
+                                         self.num_items, x.dtype, x.device)
 
-    def _propagate_stacked(self, edge_index: Tensor, x: Tensor,
-                           rows: Optional[Tensor] = None) -> Tensor:
-        # sum_k a_k A^k x for the stacked [U + I, d] embeddings, users first
-        # (only `rows` of it when given).
+    def _homogeneous_edge_index(self, edge_index: Tensor,
+                                device: torch.device) -> Tensor:
+        # [2, 2E], users first, both directions; held by the model so that
+        # cached layers see the same tensor at every call.
+        def build() -> Tensor:
+            user, item = edge_index.to(device).unbind(0)
+            item = item + self.num_users
+            return torch.stack([torch.cat([user, item]),
+                                torch.cat([item, user])])
+
+        return self.cached_adjacency(edge_index, ('homogeneous', str(device)),
+                                     build)
+
+    def _weights(self) -> List[float]:
         weights = self.layer_weights.tolist()
-        if self.num_layers == 0:
-            return (x if rows is None else x[rows]) * weights[0]
-        return self._adjacency(edge_index, x).propagate(
-            x, weights, rows)
+        if len(weights) != len(self.convs) + 1:
+            raise ValueError(f"'convs' expected {len(weights) - 1} layers, "
+                             f"one per layer weight after the first "
+                             f"(got {len(self.convs)})")
+        return weights
+
+    def _layer_by_layer(self, edge_index: Tensor, user_x: Tensor,
+                        item_x: Tensor) -> Tuple[Tensor, Tensor]:
+        weights = self._weights()
+        x = torch.cat([user_x, item_x])
+        homo = self._homogeneous_edge_index(edge_index, x.device)
+        out = x * weights[0]
+        for conv, weight in zip(self.convs, weights[1:]):
+            x = conv(x, homo)
+            out = out + weight * x
+        return out[:self.num_users], out[self.num_users:]
 
     def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,
                             item_x: Tensor) -> Tuple[Tensor, Tensor]:
-        out = self._propagate_stacked(edge_index, torch.cat([user_x, item_x]))
-        return out[:self.num_users], out[self.num_users:]
+        weights = self._weights()
+        if len(weights) == 1:
+            return user_x * weights[0], item_x * weights[0]
+        adj = self._fused_adjacency(edge_index, user_x)
+        if adj is None:
+            return self._layer_by_layer(edge_index, user_x, item_x)
+        return adj.propagate(user_x, item_x, weights)
 
-    def forward(self, edge_index: Tensor,
-                edge_label_index: Tensor) -> Tensor:
-        r"""Returns the dot-product score of every pair in
-        :obj:`edge_label_index` (row 0 users, row 1 items), equal to scoring
-        :meth:`get_embedding`'s output, but only the scored rows are
-        propagated in the last layer.  Score positives and negatives in one
-        call (concatenated) so that the graph is propagated once.
-
-        Shapes:
-            - **input:** :obj:`edge_index` :math:`(2, |\mathcal{E}|)`,
-              :obj:`edge_label_index` :math:`(2, B)`
-            - **output:** :math:`(B)`
-        """
-        check_edge_index(edge_label_index, (self.num_users, self.num_items),
-                         name='edge_label_index')
-        self.check_edge_index(edge_index)
-        x = torch.cat([self.user_embedding.weight, self.item_embedding.weight])
-        rows = torch.cat([edge_label_index[0],
-                          edge_label_index[1] + self.num_users])
-        src, dst = self._propagate_stacked(edge_index, x, rows).chunk(2)
-        return (src * dst).sum(dim=-1)
+    def propagate_embedding_rows(self, edge_index: Tensor, user_x: Tensor,
+                                 item_x: Tensor, user_index: Tensor,
+                                 item_index: Tensor) -> Tuple[Tensor, Tensor]:
+        weights = self._weights()
+        if len(weights) == 1:
+            return (user_x.index_select(0, user_index) * weights[0],
+                    item_x.index_select(0, item_index) * weights[0])
+        adj = self._fused_adjacency(edge_index, user_x)
+        if adj is None:  # the layers one by one, then indexed
+            return super().propagate_embedding_rows(edge_index, user_x,
+                                                    item_x, user_index,
+                                                    item_index)
+        return adj.propagate(user_x, item_x, weights, user_index, item_index)
 
     def _extra_repr_args(self) -> str:
         return (f', num_layers={self.num_layers}, alpha0={self.alpha0}, '

@@ -18,7 +18,8 @@ class MF(RecommenderBase):
 
     It is :class:`~pyg_simce.nn.models.LightGCN` with :obj:`num_layers=0`.
     :obj:`edge_index` is accepted (and validated) for a uniform interface;
-    it may be :obj:`None`.
+    it may be :obj:`None`.  :meth:`get_embedding` returns the tables
+    themselves and :meth:`get_embedding_rows` indexes them.
 
     Args:
         num_users (int): The number of users.
@@ -26,12 +27,18 @@ class MF(RecommenderBase):
         embedding_dim (int, optional): The embedding size.
             (default: :obj:`64`)
     """
-    def get_embedding(self,
-                      edge_index: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+    def check_edge_index(self, edge_index: Optional[Tensor]) -> None:
         if edge_index is not None:
-            self.check_edge_index(edge_index)
-        return self.user_embedding.weight, self.item_embedding.weight
+            super().check_edge_index(edge_index)
 
-    def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,
+    def propagate_embedding(self, edge_index: Optional[Tensor],
+                            user_x: Tensor,
                             item_x: Tensor) -> Tuple[Tensor, Tensor]:
         return user_x, item_x
+
+    def propagate_embedding_rows(self, edge_index: Optional[Tensor],
+                                 user_x: Tensor, item_x: Tensor,
+                                 user_index: Tensor,
+                                 item_index: Tensor) -> Tuple[Tensor, Tensor]:
+        return (user_x.index_select(0, user_index),
+                item_x.index_select(0, item_index))

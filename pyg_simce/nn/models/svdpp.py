@@ -1,9 +1,10 @@
 import math
 from typing import Tuple
 
+import torch
 from torch import Tensor
 
-from pyg_simce.nn.conv.sparse_adjacency import SparseAdjacency
+from pyg_simce.nn.conv.bipartite_conv import BipartiteConv
 from pyg_simce.nn.models.base import RecommenderBase
 
 
@@ -35,8 +36,18 @@ class SVDPP(RecommenderBase):
     :math:`\alpha_0` acts on the receiving side and sets how the propagated
     magnitude scales with its degree (§4.2 of the paper).  The paper's best
     settings (Table 5) are :math:`(\alpha_0, \alpha_1) = (1, 0)` on the user
-    side and :math:`(0.5, 0.5)` on the item side.  The propagation uses the
-    cached CSR adjacency of :class:`~pyg_simce.nn.conv.SparseAdjacency`.
+    side and :math:`(0.5, 0.5)` on the item side.
+
+    The propagation is one :class:`~pyg_simce.nn.conv.BipartiteConv` layer,
+    :obj:`self.conv` (:obj:`cached=True`, the model's exponents), called as
+    :obj:`conv((x_src, x_dst), edge_index, size=(n_src, n_dst))` from items
+    to users (user side) or from users to items (item side): a CSR product on
+    the cached adjacency whose backward uses the cached transpose.
+    :meth:`get_embedding_rows` propagates only the requested rows of the
+    receiving side (the layer's :obj:`dst_index`); the other side is the
+    plain table.  The layer may be replaced by any
+    :class:`~torch_geometric.nn.conv.MessagePassing` layer with that call
+    signature (it is then called on the whole graph and indexed).
 
     Args:
         num_users (int): The number of users.
@@ -65,29 +76,52 @@ class SVDPP(RecommenderBase):
         self.side = side
         self.alpha0 = float(alpha0)
         self.alpha1 = float(alpha1)
+        self.conv = BipartiteConv(self.alpha0, self.alpha1, cached=True)
 
-    def _adjacency(self, edge_index: Tensor, x: Tensor) -> SparseAdjacency:
+    def _graph(self, edge_index: Tensor,
+               device: torch.device) -> Tuple[Tensor, Tuple[int, int]]:
+        # The edges in the direction messages flow, and (n_src, n_dst); held
+        # by the model so that the cached layer sees the same tensor.
         U, I = self.num_users, self.num_items
+        size = (U, I) if self.side == 'item' else (I, U)
+        if self.side == 'item' and edge_index.device == device:
+            return edge_index, size
 
-        def build() -> SparseAdjacency:
-            index = edge_index.to(x.device)
-            if self.side == 'user':  # items -> users, [U, I]
-                return SparseAdjacency.from_edge_index(
-                    index.flip(0), (I, U), self.alpha0, self.alpha1, x.dtype)
-            # users -> items, [I, U]
-            return SparseAdjacency.from_edge_index(index, (U, I), self.alpha0,
-                                                   self.alpha1, x.dtype)
+        def build() -> Tensor:
+            index = edge_index.to(device)
+            return index if self.side == 'item' else index.flip(0)
 
-        params = (self.side, U, I, self.alpha0, self.alpha1, x.dtype,
-                  str(x.device))
-        return self.cached_adjacency(edge_index, params, build)
+        return self.cached_adjacency(edge_index, (self.side, str(device)),
+                                     build), size
+
+    def _sides(self, user_x: Tensor, item_x: Tensor):
+        # (receiver, sender) tables.
+        if self.side == 'user':
+            return user_x, item_x
+        return item_x, user_x
 
     def propagate_embedding(self, edge_index: Tensor, user_x: Tensor,
                             item_x: Tensor) -> Tuple[Tensor, Tensor]:
-        adj = self._adjacency(edge_index, user_x)
-        if self.side == 'user':
-            return user_x + adj.matmul(item_x), item_x
-        return user_x, item_x + adj.matmul(user_x)
+        dst, src = self._sides(user_x, item_x)
+        graph, size = self._graph(edge_index, dst.device)
+        out = dst + self.conv((src, dst), graph, size=size)
+        return (out, item_x) if self.side == 'user' else (user_x, out)
+
+    def propagate_embedding_rows(self, edge_index: Tensor, user_x: Tensor,
+                                 item_x: Tensor, user_index: Tensor,
+                                 item_index: Tensor) -> Tuple[Tensor, Tensor]:
+        dst, src = self._sides(user_x, item_x)
+        index, other = (user_index, item_x.index_select(0, item_index)) \
+            if self.side == 'user' else \
+            (item_index, user_x.index_select(0, user_index))
+        graph, size = self._graph(edge_index, dst.device)
+        if isinstance(self.conv, BipartiteConv):
+            out = dst.index_select(0, index) + self.conv(
+                (src, None), graph, size=size, dst_index=index)
+        else:
+            out = (dst + self.conv((src, dst), graph, size=size)).index_select(
+                0, index)
+        return (out, other) if self.side == 'user' else (other, out)
 
     def _extra_repr_args(self) -> str:
         return (f", side='{self.side}', alpha0={self.alpha0}, "

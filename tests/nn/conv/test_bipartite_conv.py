@@ -169,3 +169,75 @@ def test_invalid_inputs():
         conv((x[0], None), edge_index, size=(n_src, n_dst))
     with pytest.raises(ValueError, match="'edge_index' expected"):
         conv((x, None), [[0], [0]], size=(n_src, n_dst))
+
+
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+@pytest.mark.parametrize('index', [[2, 0, 2, 3], [0, 1, 2, 3, 2, 1, 0, 0]])
+def test_dst_index_equals_indexing_every_path(index, dtype):
+    # The first index holds few entries (row block), the second most of
+    # them (whole product, indexed).
+    edge_index, n_src, n_dst = graph()
+    index = torch.tensor(index)
+    D = dense(edge_index, n_src, n_dst, 1.0, 0.5).to(dtype)
+    x = torch.randn(n_src, 3, dtype=dtype, requires_grad=True)
+    inputs = {'edge_index': (False, edge_index), 'cached': (True, edge_index)}
+    for name, sp in sparse_inputs(edge_index, n_src, n_dst).items():
+        inputs[name] = (False, sp)
+        inputs[name + '_cached'] = (True, sp)
+    grad_out = torch.randn(index.numel(), 3, dtype=dtype)
+    expected = (D @ x)[index]
+    g_exp, = torch.autograd.grad(expected, x, grad_out)
+    tol = {} if dtype == torch.float64 else dict(atol=1e-6)
+    for name, (cached, graph_input) in inputs.items():
+        conv = BipartiteConv(1.0, 0.5, cached=cached)
+        for _ in range(2):  # a filled cache too
+            out = conv((x, None), graph_input, size=(n_src, n_dst),
+                       dst_index=index)
+            g, = torch.autograd.grad(out, x, grad_out)
+            assert torch.allclose(out, expected, **tol), name
+            assert torch.allclose(g, g_exp, **tol), name
+
+
+def test_dst_index_gradcheck_and_validation():
+    edge_index, n_src, n_dst = graph()
+    conv = BipartiteConv(0.5, 1.0, cached=True)
+    x = torch.randn(n_src, 2, dtype=torch.float64, requires_grad=True)
+    for index in ([1, 1, 3], [0, 1, 2, 2, 1]):
+        index = torch.tensor(index)
+        assert torch.autograd.gradcheck(
+            lambda t: conv((t, None), edge_index, size=(n_src, n_dst),
+                           dst_index=index), (x, ))
+    with pytest.raises(ValueError, match=r"'dst_index' expected ids in"):
+        conv((x, None), edge_index, size=(n_src, n_dst),
+             dst_index=torch.tensor([4]))
+    with pytest.raises(ValueError, match="'dst_index' expected a 1-dim"):
+        conv((x, None), edge_index, size=(n_src, n_dst),
+             dst_index=torch.tensor([0.0]))
+
+
+def test_uses_pyg_generated_propagate():
+    # PyG compiles a propagate() that skips the per-call edge collection.
+    assert BipartiteConv.propagate.__module__.endswith('_propagate')
+
+
+@pytest.mark.parametrize('alpha0,alpha1', [(0.5, 0.5), (1.0, 0.0)])
+def test_user_item_adjacency_is_the_layer_on_the_homogeneous_graph(
+        alpha0, alpha1):
+    edge_index = torch.tensor([[0, 0, 1, 2, 2, 2], [0, 2, 2, 0, 1, 3]])
+    U, I = 4, 5  # user 3 and item 4 isolated
+    homo = torch.cat([
+        torch.stack([edge_index[0], edge_index[1] + U]),
+        torch.stack([edge_index[1] + U, edge_index[0]])
+    ], dim=1)
+    conv = BipartiteConv(alpha0, alpha1, cached=True)
+    x = torch.randn(U + I, 3, dtype=torch.float64)
+    expected = BipartiteConv(alpha0, alpha1)(x, homo)
+    adj = conv.user_item_adjacency(edge_index, U, I, torch.float64)
+    user_out, item_out = adj.propagate(x[:U], x[U:], (0.0, 1.0))
+    assert torch.allclose(torch.cat([user_out, item_out]), expected)
+    assert conv.user_item_adjacency(edge_index, U, I, torch.float64) is adj
+    uncached = BipartiteConv(alpha0, alpha1)
+    assert uncached.user_item_adjacency(edge_index, U, I) is not \
+        uncached.user_item_adjacency(edge_index, U, I)
+    with pytest.raises(ValueError, match='row 1'):
+        conv.user_item_adjacency(edge_index, U, 3)

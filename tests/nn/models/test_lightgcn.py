@@ -146,9 +146,11 @@ def test_cache_invalidation_with_another_graph():
     expected = dense_lightgcn(model, dense_A(other, U, I, 0.5, 0.5))
     assert torch.allclose(got[1], expected[1])
     model.get_embedding(other)
-    assert model._cache.hits >= 1
+    # The layers hold the cache (the first one for the fused layers).
+    cache = model.convs[0]._cache
+    assert cache.hits >= 1
     model.reset_parameters()
-    assert model._cache.value is None
+    assert all(conv._cache.value is None for conv in model.convs)
 
 
 @pytest.mark.parametrize('kwargs,match', [
@@ -211,10 +213,120 @@ def test_deepcopy_and_pickle_with_a_filled_cache():
     model = LightGCN(U, I, 4, num_layers=2)
     expected = model.get_embedding(edge_index)[0]
     clone = copy.deepcopy(model)
-    assert clone._cache.value is None  # copies start with an empty cache
+    # Copies start with an empty cache.
+    assert all(conv._cache.value is None for conv in clone.convs)
     assert torch.allclose(clone.get_embedding(edge_index)[0], expected)
     buffer = io.BytesIO()
     torch.save(model, buffer)
     buffer.seek(0)
     loaded = torch.load(buffer, weights_only=False)
     assert torch.allclose(loaded.get_embedding(edge_index)[0], expected)
+
+
+def test_model_is_made_of_cached_bipartite_conv_layers():
+    from pyg_simce.nn.conv import BipartiteConv, UserItemAdjacency
+
+    edge_index, U, I = graph()
+    model = LightGCN(U, I, 4, num_layers=3, alpha0=1.0, alpha1=0.0)
+    assert isinstance(model.convs, torch.nn.ModuleList)
+    assert len(model.convs) == 3
+    for conv in model.convs:
+        assert type(conv) is BipartiteConv and conv.cached
+        assert (conv.alpha0, conv.alpha1) == (1.0, 0.0)
+    assert len(LightGCN(U, I, 4, num_layers=0).convs) == 0
+    # The fused path runs on the first layer's cached block adjacency.
+    model.get_embedding(edge_index)
+    assert isinstance(model.convs[0]._cache.value, UserItemAdjacency)
+    assert model.convs[1]._cache.value is None
+
+
+class LGConvLayer(torch.nn.Module):
+    # A user's own layer: PyG's LGConv, called as conv(x, edge_index).
+    def __init__(self):
+        super().__init__()
+        from torch_geometric.nn import LGConv
+        self.conv = LGConv()
+        self.calls = 0
+
+    def forward(self, x, edge_index):
+        self.calls += 1
+        return self.conv(x, edge_index)
+
+
+@pytest.mark.parametrize('replacement', ['lgconv', 'uncached', 'hook'])
+@pytest.mark.parametrize('num_layers', [1, 3])
+def test_replaced_layers_are_called_one_by_one(replacement, num_layers):
+    from pyg_simce.nn.conv import BipartiteConv
+
+    edge_index, U, I = graph()
+    torch.manual_seed(2)
+    model = LightGCN(U, I, 4, num_layers=num_layers,
+                     layer_weights=torch.rand(num_layers + 1)).double()
+    calls = []
+    if replacement == 'lgconv':
+        model.convs[-1] = LGConvLayer()
+    elif replacement == 'uncached':
+        model.convs[0] = BipartiteConv(0.5, 0.5)
+    else:
+        model.convs[0].register_forward_hook(
+            lambda module, args, out: calls.append(out.shape))
+    params = [model.user_embedding.weight, model.item_embedding.weight]
+    user_index = torch.tensor([0, 5, 3, 3])
+    item_index = torch.tensor([6, 1, 1, 0, 4])
+    for rows in (False, True):
+        exp_user, exp_item = dense_lightgcn(
+            model, dense_A(edge_index, U, I, 0.5, 0.5))
+        if rows:
+            got = model.get_embedding_rows(edge_index, user_index,
+                                           item_index)
+            expected = (exp_user[user_index], exp_item[item_index])
+        else:
+            got, expected = model.get_embedding(edge_index), (exp_user,
+                                                              exp_item)
+        for a, b in zip(got, expected):
+            assert torch.allclose(a, b)
+        w = [torch.randn_like(a) for a in got]
+        g1 = torch.autograd.grad(sum((a * c).sum() for a, c in zip(got, w)),
+                                 params)
+        g2 = torch.autograd.grad(
+            sum((b * c).sum() for b, c in zip(expected, w)), params)
+        for a, b in zip(g1, g2):
+            assert torch.allclose(a, b)
+    if replacement == 'lgconv':
+        assert model.convs[-1].calls == 2
+    if replacement == 'hook':
+        assert len(calls) == 2 and calls[0] == (U + I, 4)
+
+
+def test_layers_define_the_fused_propagation():
+    from pyg_simce.nn.conv import BipartiteConv
+
+    edge_index, U, I = graph()
+    model = LightGCN(U, I, 4, num_layers=2).double()
+    for k in range(2):  # all layers replaced alike: still fused
+        model.convs[k] = BipartiteConv(1.0, 0.0, cached=True)
+    got = model.get_embedding(edge_index)
+    expected = dense_lightgcn(model, dense_A(edge_index, U, I, 1.0, 0.0))
+    assert torch.allclose(got[0], expected[0])
+    assert model.convs[0]._cache.value is not None
+    model.convs.append(BipartiteConv(cached=True))
+    with pytest.raises(ValueError, match="'convs' expected 2 layers"):
+        model.get_embedding(edge_index)
+
+
+@pytest.mark.parametrize('num_layers', [0, 1, 3])
+def test_state_dict_of_earlier_versions_loads_strictly(num_layers):
+    edge_index, U, I = graph()
+    model = LightGCN(U, I, 4, num_layers=num_layers)
+    # The keys a checkpoint of the earlier model (no layer modules) has.
+    old = {
+        'user_embedding.weight': torch.randn(U, 4),
+        'item_embedding.weight': torch.randn(I, 4),
+        'layer_weights': torch.rand(num_layers + 1),
+    }
+    assert set(model.state_dict()) == set(old)
+    model.load_state_dict(old, strict=True)
+    assert torch.equal(model.layer_weights, old['layer_weights'])
+    expected = dense_lightgcn(model.double(),
+                              dense_A(edge_index, U, I, 0.5, 0.5))
+    assert torch.allclose(model.get_embedding(edge_index)[0], expected[0])

@@ -46,3 +46,15 @@ def test_attributes_and_repr():
 def test_invalid_edge_index_is_reported():
     with pytest.raises(ValueError, match="'edge_index' row 0"):
         MF(3, 4).get_embedding(torch.tensor([[3], [0]]))
+
+
+def test_embedding_rows_index_the_tables_without_a_graph():
+    model = MF(4, 5, 3)
+    user_index, item_index = torch.tensor([3, 0, 3]), torch.tensor([4, 4])
+    user_out, item_out = model.get_embedding_rows(None, user_index,
+                                                  item_index)
+    assert torch.equal(user_out, model.user_embedding.weight[user_index])
+    assert torch.equal(item_out, model.item_embedding.weight[item_index])
+    old = {'user_embedding.weight': torch.randn(4, 3),
+           'item_embedding.weight': torch.randn(5, 3)}
+    model.load_state_dict(old, strict=True)

@@ -111,3 +111,45 @@ def test_invalid_edge_index():
     model = SVDPP(3, 4)
     with pytest.raises(ValueError, match="'edge_index' row 1"):
         model.get_embedding(torch.tensor([[0, 1], [0, 4]]))
+
+
+def test_model_is_made_of_one_cached_bipartite_conv():
+    model = SVDPP(3, 4, 2, side='item', alpha0=0.5, alpha1=0.0)
+    assert type(model.conv) is BipartiteConv and model.conv.cached
+    assert (model.conv.alpha0, model.conv.alpha1) == (0.5, 0.0)
+    old = {'user_embedding.weight': torch.randn(3, 2),
+           'item_embedding.weight': torch.randn(4, 2)}
+    assert set(model.state_dict()) == set(old)
+    model.load_state_dict(old, strict=True)  # earlier checkpoints load
+
+
+class PlainLayer(torch.nn.Module):
+    # A layer without dst_index: the model propagates all rows and indexes.
+    def __init__(self, alpha0, alpha1):
+        super().__init__()
+        self.conv = BipartiteConv(alpha0, alpha1)
+
+    def forward(self, x, edge_index, size=None):
+        return self.conv(x, edge_index, size=size)
+
+
+@pytest.mark.parametrize('side', ['user', 'item'])
+def test_replaced_layer_gives_the_same_rows(side):
+    edge_index, U, I = graph()
+    torch.manual_seed(1)
+    model = SVDPP(U, I, 4, side=side, alpha0=1.0, alpha1=0.5).double()
+    user_index, item_index = torch.tensor([4, 0, 0, 3]), torch.tensor([5, 1])
+    params = [model.user_embedding.weight, model.item_embedding.weight]
+    for layer in (None, PlainLayer(1.0, 0.5)):
+        if layer is not None:
+            model.conv = layer
+        expected = dense_svdpp(model, edge_index)
+        expected = (expected[0][user_index], expected[1][item_index])
+        got = model.get_embedding_rows(edge_index, user_index, item_index)
+        for a, b in zip(got, expected):
+            assert torch.allclose(a, b)
+        g1 = torch.autograd.grad(sum(a.square().sum() for a in got), params)
+        g2 = torch.autograd.grad(sum(b.square().sum() for b in expected),
+                                 params)
+        for a, b in zip(g1, g2):
+            assert torch.allclose(a, b)
