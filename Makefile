@@ -58,6 +58,7 @@ bench: $(TEST_STAMP)
 	$(PY) -m benchmarks.evaluation
 	$(PY) -m benchmarks.sampling
 	$(PY) -m benchmarks.training_speed
+	$(PY) -m benchmarks.training_step
 	$(PY) -m benchmarks.quality
 
 # Every suite of benchmarks/run.py in quick mode (ml-100k and

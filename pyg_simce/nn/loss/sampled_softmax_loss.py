@@ -115,7 +115,14 @@ class SampledSoftmaxLoss(RankingLoss):
         return self._finish(out, {'pos': pos, 'neg': neg, 'log_q': log_q,
                                   'pos_log_q': pos_log_q})
 
-    def forward_logits(self, scores: Tensor, target: Tensor) -> Tensor:
+    @property
+    def logit_scale(self) -> float:
+        r"""The factor :math:`1 / \tau` that turns scores into logits
+        (see :obj:`scaled` of :meth:`forward_logits`)."""
+        return 1.0 / self.temperature
+
+    def forward_logits(self, scores: Tensor, target: Tensor, *,
+                       scaled: bool = False) -> Tensor:
         r"""The loss from one score matrix holding the positive and the
         negatives of every row,
 
@@ -137,9 +144,14 @@ class SampledSoftmaxLoss(RankingLoss):
                 :obj:`[B, C]`, with :obj:`-inf` marking an absent column.
             target (torch.Tensor): Integer column of the positive of every
                 row, :obj:`[B]`.
+            scaled (bool, optional): :obj:`scores` are already multiplied
+                by :attr:`logit_scale` (:math:`1 / \tau`), *e.g.* folded
+                into the :obj:`[B, d]` factor of :math:`\mathbf{S} =
+                \mathbf{U}\mathbf{I}^{\top}`, which saves two passes over
+                the matrix. (default: :obj:`False`)
         """
         return softmax_ce_logits(scores, target, self.temperature,
-                                 self.reduction)
+                                 self.reduction, scaled=scaled)
 
     def dense(self, pos: Tensor, neg: Tensor) -> Tensor:
         t = self.temperature

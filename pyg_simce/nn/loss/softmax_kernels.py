@@ -84,7 +84,8 @@ def softmax_ce_ragged(pos: Tensor, neg: Tensor, groups: RaggedGroups,
 
 def softmax_ce_logits(scores: Tensor, target: Tensor,
                       temperature: float = 1.0, reduction: str = 'mean',
-                      mask: Optional[Tensor] = None) -> Tensor:
+                      mask: Optional[Tensor] = None,
+                      scaled: bool = False) -> Tensor:
     r"""Softmax cross-entropy of every row of a score matrix
     :math:`\mathbf{S}` against its target column :math:`t_b`,
 
@@ -111,9 +112,14 @@ def softmax_ce_logits(scores: Tensor, target: Tensor,
         mask (torch.Tensor, optional): Boolean :obj:`[B, C]`; entries set to
             :obj:`True` are left out of the softmax, except the target
             entry. (default: :obj:`None`)
+        scaled (bool, optional): :obj:`scores` already hold
+            :math:`\mathbf{S} / \tau` (a caller folded :math:`1 / \tau` into
+            a factor of the product that made them, which saves a pass over
+            the matrix forward and backward). (default: :obj:`False`)
     """
     target = _check_logits(scores, target)
-    logits = scores if temperature == 1.0 else scores / temperature
+    logits = scores if (temperature == 1.0 or scaled) else \
+        scores / temperature
     if mask is not None:
         if not isinstance(mask, Tensor):
             raise ValueError(f"Expected 'mask' to be a tensor (got "

@@ -66,7 +66,14 @@ class SoftmaxLoss(RankingLoss):
         t = self.temperature
         return softmax_ce_ragged(pos / t, neg, groups, 1.0 / t)
 
-    def forward_logits(self, scores: Tensor, target: Tensor) -> Tensor:
+    @property
+    def logit_scale(self) -> float:
+        r"""The factor :math:`1 / \tau` that turns scores into logits
+        (see :obj:`scaled` of :meth:`forward_logits`)."""
+        return 1.0 / self.temperature
+
+    def forward_logits(self, scores: Tensor, target: Tensor, *,
+                       scaled: bool = False) -> Tensor:
         r"""The loss from one score matrix holding the positive and the
         negatives of every row: the cross-entropy of
         :math:`\mathbf{S} / \tau` with target :math:`t_b`, with the contract
@@ -81,9 +88,14 @@ class SoftmaxLoss(RankingLoss):
                 :obj:`-inf` marking an absent column.
             target (torch.Tensor): Integer column of the positive of every
                 row, :obj:`[B]`.
+            scaled (bool, optional): :obj:`scores` are already multiplied
+                by :attr:`logit_scale` (:math:`1 / \tau`), *e.g.* folded
+                into the :obj:`[B, d]` factor of :math:`\mathbf{S} =
+                \mathbf{U}\mathbf{I}^{\top}`, which saves two passes over
+                the matrix. (default: :obj:`False`)
         """
         return softmax_ce_logits(scores, target, self.temperature,
-                                 self.reduction)
+                                 self.reduction, scaled=scaled)
 
     def forward_full(self, scores: Tensor, target: Tensor,
                      mask: Optional[Tensor] = None) -> Tensor:

@@ -36,8 +36,8 @@ class GlobalInBatchNegatives(NegativeStrategy):
         users, items = self._local(shard, users, items)
         return self._positives_only(users, items, extra=(sizes, rank))
 
-    def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
-                item_emb: Tensor):
+    def _factors(self, batch: NegativeBatch, user_emb: Tensor,
+                 item_emb: Tensor):
         # This process' rows against the positive items of every process;
         # row j's positive is column offset + j, columns holding the same
         # item are excluded.
@@ -60,12 +60,12 @@ class GlobalInBatchNegatives(NegativeStrategy):
             False
         r, c = same.nonzero(as_tuple=True)
         u = self.transform(user_emb)[batch.user_pos]
-        scores = u @ self.transform(pool).t()
-        return scores, own, rows[r], c
+        return u, self.transform(pool), own, rows[r], c
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,
                item_emb: Tensor) -> Scores:
-        scores, own, row, col = self._matrix(batch, user_emb, item_emb)
+        u, pool, own, row, col = self._factors(batch, user_emb, item_emb)
+        scores = u @ pool.t()
         local = torch.arange(own.numel(), device=own.device)
         keep = torch.ones_like(scores, dtype=torch.bool)
         keep[local, own] = False
@@ -75,8 +75,8 @@ class GlobalInBatchNegatives(NegativeStrategy):
 
     def loss(self, batch: NegativeBatch, user_emb: Tensor, item_emb: Tensor,
              loss_fn: Any) -> Tensor:
-        scores, own, row, col = self._matrix(batch, user_emb, item_emb)
-        out = self._matrix_loss(loss_fn, scores, own, row, col)
+        u, pool, own, row, col = self._factors(batch, user_emb, item_emb)
+        out = self._matrix_loss(loss_fn, u, pool, own, row, col)
         if out is None:
             return super().loss(batch, user_emb, item_emb, loss_fn)
         return out

@@ -65,15 +65,16 @@ class InBatchNegatives(NegativeStrategy):
         return self._positives_only(
             users, items, extra=self.sampler.excluded_pairs(users, items))
 
-    def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
-                item_emb: Tensor) -> Tensor:
-        u = self.transform(user_emb)[batch.user_pos]
-        i = self.transform(item_emb)[batch.item_pos]
-        return u @ i.t()  # [B, B], positives on the diagonal
+    def _factors(self, batch: NegativeBatch, user_emb: Tensor,
+                 item_emb: Tensor):
+        # S = u i^T, [B, B], positives on the diagonal.
+        return (self.transform(user_emb)[batch.user_pos],
+                self.transform(item_emb)[batch.item_pos])
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,
                item_emb: Tensor) -> Scores:
-        scores = self._matrix(batch, user_emb, item_emb)
+        u, i = self._factors(batch, user_emb, item_emb)
+        scores = u @ i.t()
         B = batch.size
         keep = ~torch.eye(B, dtype=torch.bool, device=scores.device)
         row, col = batch.extra
@@ -85,8 +86,8 @@ class InBatchNegatives(NegativeStrategy):
              loss_fn: Any) -> Tensor:
         row, col = batch.extra
         diag = torch.arange(batch.size, device=batch.items.device)
-        out = self._matrix_loss(loss_fn, self._matrix(batch, user_emb,
-                                                      item_emb), diag, row,
+        out = self._matrix_loss(loss_fn, *self._factors(batch, user_emb,
+                                                         item_emb), diag, row,
                                 col)
         if out is None:
             return super().loss(batch, user_emb, item_emb, loss_fn)

@@ -166,26 +166,33 @@ class NegativeStrategy:
                              extra=extra)
 
     @staticmethod
-    def _matrix_loss(loss_fn: Any, scores: Tensor, target: Tensor,
+    def _matrix_loss(loss_fn: Any, u: Tensor, v: Tensor, target: Tensor,
                      row: Tensor, col: Tensor) -> Optional[Tensor]:
-        # The loss of a score matrix whose row r holds its positive in column
-        # target[r] and whose pairs (row, col) are excluded, through the
-        # loss's own fast path: one fused cross-entropy (forward_logits) or
-        # a dense matrix with the excluded entries and the positive at -inf
-        # (neg_inf_is_absent).  None when the loss offers neither.
+        # The loss of the score matrix S = u v^T whose row r holds its
+        # positive in column target[r] and whose pairs (row, col) are
+        # excluded, through the loss's own fast path: one fused
+        # cross-entropy (forward_logits, with the loss's logit scale folded
+        # into the [B, d] factor) or a dense matrix with the excluded entries
+        # and the positive at -inf (neg_inf_is_absent).  None when the loss
+        # offers neither.  S is masked in place: the product does not need
+        # its output for its gradient.
         forward_logits = getattr(loss_fn, 'forward_logits', None)
         if forward_logits is not None:
+            scale = getattr(loss_fn, 'logit_scale', None)
+            scores = (u if scale is None else u * scale) @ v.t()
             if row.numel() > 0:
-                scores = scores.index_put((row, col),
-                                          scores.new_tensor(NEG_INF))
-            return forward_logits(scores, target)
+                scores.index_put_((row, col), scores.new_tensor(NEG_INF))
+            if scale is None:
+                return forward_logits(scores, target)
+            return forward_logits(scores, target, scaled=True)
         if not getattr(loss_fn, 'neg_inf_is_absent', False):
             return None
+        scores = u @ v.t()
         local = torch.arange(target.numel(), device=scores.device)
-        neg = scores.index_put(
-            (torch.cat([local, row]), torch.cat([target, col])),
-            scores.new_tensor(NEG_INF))
-        return loss_fn(scores[local, target], neg)
+        pos = scores[local, target]
+        scores.index_put_((torch.cat([local, row]), torch.cat([target, col])),
+                          scores.new_tensor(NEG_INF))
+        return loss_fn(pos, scores)
 
     def _batch(self, users: Tensor, items: Tensor, all_items: Tensor,
                extra: Any = None) -> NegativeBatch:

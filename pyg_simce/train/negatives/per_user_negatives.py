@@ -3,6 +3,7 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
+from pyg_simce.train.negatives.gathered_dot import gathered_dot
 from pyg_simce.train.negatives.negative_batch import NegativeBatch
 from pyg_simce.train.negatives.negative_strategy import (
     NegativeStrategy,
@@ -90,7 +91,7 @@ class PerUserNegatives(NegativeStrategy):
         pos = (u * cand[batch.item_pos]).sum(dim=-1)
         neg_pos = item_inv[B:].view(B, N)
         if N * GEMM_ADVANTAGE <= cand.size(0):
-            neg = (u.unsqueeze(1) * cand[neg_pos]).sum(dim=-1)  # [B, N]
+            neg = gathered_dot(cand, u, neg_pos)  # [B, N]
         else:
             neg = (u @ cand.t()).gather(1, neg_pos)
         return pos, neg, None

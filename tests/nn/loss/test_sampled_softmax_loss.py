@@ -242,3 +242,27 @@ def test_forward_logits_non_finite_is_an_error(cls, reduction):
     ok = scores.clone()
     ok[0, 2] = NEG_INF
     assert bool(torch.isfinite(loss.forward_logits(ok, target)).all())
+
+
+@pytest.mark.parametrize('cls,tau', [('SampledSoftmaxLoss', 0.2),
+                                     ('SoftmaxLoss', 0.5),
+                                     ('SoftmaxLoss', 1.0)])
+def test_forward_logits_prescaled_equals_unscaled(cls, tau):
+    import pyg_simce.nn.loss as L
+    loss = getattr(L, cls)(temperature=tau)
+    assert loss.logit_scale == pytest.approx(1.0 / tau)
+    g = torch.Generator().manual_seed(0)
+    s = torch.randn(6, 9, generator=g, dtype=torch.float64)
+    s[1, 3] = float('-inf')
+    t = torch.tensor([0, 2, 8, 1, 1, 5])
+    a = s.clone().requires_grad_()
+    b = s.clone().requires_grad_()
+    plain = loss.forward_logits(a, t)
+    folded = loss.forward_logits(b * loss.logit_scale, t, scaled=True)
+    torch.testing.assert_close(plain, folded)
+    plain.backward()
+    folded.backward()
+    torch.testing.assert_close(a.grad, b.grad)
+    # Without scaled=True the scale would be applied twice.
+    twice = loss.forward_logits(s * loss.logit_scale, t)
+    assert tau == 1.0 or not torch.allclose(twice, plain.detach())
