@@ -7,12 +7,12 @@ from pyg_simce.nn.loss.ragged_groups import RaggedGroups
 from pyg_simce.nn.loss.ranking_loss import RankingLoss
 from pyg_simce.nn.loss.softmax_kernels import (
     softmax_ce_dense,
-    softmax_ce_logits,
     softmax_ce_ragged,
 )
+from pyg_simce.nn.loss.softmax_logits import SoftmaxLogitsMixin
 
 
-class SampledSoftmaxLoss(RankingLoss):
+class SampledSoftmaxLoss(SoftmaxLogitsMixin, RankingLoss):
     r"""The sampled softmax (SSM) loss from the `"On the Effectiveness of
     Sampled Softmax Loss for Item Recommendation"
     <https://arxiv.org/abs/2201.02327>`_ paper (eq. 6), with temperature
@@ -114,44 +114,6 @@ class SampledSoftmaxLoss(RankingLoss):
         out = self._dispatch(pos_logit, neg, groups, dense, ragged)
         return self._finish(out, {'pos': pos, 'neg': neg, 'log_q': log_q,
                                   'pos_log_q': pos_log_q})
-
-    @property
-    def logit_scale(self) -> float:
-        r"""The factor :math:`1 / \tau` that turns scores into logits
-        (see :obj:`scaled` of :meth:`forward_logits`)."""
-        return 1.0 / self.temperature
-
-    def forward_logits(self, scores: Tensor, target: Tensor, *,
-                       scaled: bool = False) -> Tensor:
-        r"""The loss from one score matrix holding the positive and the
-        negatives of every row,
-
-        .. math::
-            \mathcal{L}_b = \log \sum_{c} e^{S_{bc} / \tau} -
-            S_{b t_b} / \tau,
-
-        i.e. the cross-entropy of :math:`\mathbf{S} / \tau` with target
-        :math:`t_b`.  It equals :meth:`forward` with :obj:`pos[b] =
-        scores[b, target[b]]` and, as the (ragged) negatives of row
-        :obj:`b`, the other finite entries of :obj:`scores[b]`, under
-        :obj:`reduction`; columns of :obj:`-inf` are absent (zero
-        gradient).  A non-finite loss, e.g. a target column of :obj:`-inf`,
-        raises :class:`ValueError`.  There is no logQ correction here:
-        subtract :math:`\tau \log q` from :obj:`scores` first.
-
-        Args:
-            scores (torch.Tensor): Floating-point (unscaled) scores
-                :obj:`[B, C]`, with :obj:`-inf` marking an absent column.
-            target (torch.Tensor): Integer column of the positive of every
-                row, :obj:`[B]`.
-            scaled (bool, optional): :obj:`scores` are already multiplied
-                by :attr:`logit_scale` (:math:`1 / \tau`), *e.g.* folded
-                into the :obj:`[B, d]` factor of :math:`\mathbf{S} =
-                \mathbf{U}\mathbf{I}^{\top}`, which saves two passes over
-                the matrix. (default: :obj:`False`)
-        """
-        return softmax_ce_logits(scores, target, self.temperature,
-                                 self.reduction, scaled=scaled)
 
     def dense(self, pos: Tensor, neg: Tensor) -> Tensor:
         t = self.temperature

@@ -10,9 +10,10 @@ from pyg_simce.nn.loss.softmax_kernels import (
     softmax_ce_logits,
     softmax_ce_ragged,
 )
+from pyg_simce.nn.loss.softmax_logits import SoftmaxLogitsMixin
 
 
-class SoftmaxLoss(RankingLoss):
+class SoftmaxLoss(SoftmaxLogitsMixin, RankingLoss):
     r"""The full softmax (cross-entropy) loss over the whole item catalogue,
     as compared in `"On the Effectiveness of Sampled Softmax Loss for Item
     Recommendation" <https://arxiv.org/abs/2201.02327>`_ (SM):
@@ -65,37 +66,6 @@ class SoftmaxLoss(RankingLoss):
                groups: RaggedGroups) -> Tensor:
         t = self.temperature
         return softmax_ce_ragged(pos / t, neg, groups, 1.0 / t)
-
-    @property
-    def logit_scale(self) -> float:
-        r"""The factor :math:`1 / \tau` that turns scores into logits
-        (see :obj:`scaled` of :meth:`forward_logits`)."""
-        return 1.0 / self.temperature
-
-    def forward_logits(self, scores: Tensor, target: Tensor, *,
-                       scaled: bool = False) -> Tensor:
-        r"""The loss from one score matrix holding the positive and the
-        negatives of every row: the cross-entropy of
-        :math:`\mathbf{S} / \tau` with target :math:`t_b`, with the contract
-        of :meth:`SampledSoftmaxLoss.forward_logits
-        <pyg_simce.nn.loss.SampledSoftmaxLoss.forward_logits>` (columns of
-        :obj:`-inf` are absent; a non-finite loss raises
-        :class:`ValueError`).  Over the full catalogue (:obj:`C = I`) it is
-        :meth:`forward_full` without :obj:`mask`.
-
-        Args:
-            scores (torch.Tensor): Floating-point scores :obj:`[B, C]`, with
-                :obj:`-inf` marking an absent column.
-            target (torch.Tensor): Integer column of the positive of every
-                row, :obj:`[B]`.
-            scaled (bool, optional): :obj:`scores` are already multiplied
-                by :attr:`logit_scale` (:math:`1 / \tau`), *e.g.* folded
-                into the :obj:`[B, d]` factor of :math:`\mathbf{S} =
-                \mathbf{U}\mathbf{I}^{\top}`, which saves two passes over
-                the matrix. (default: :obj:`False`)
-        """
-        return softmax_ce_logits(scores, target, self.temperature,
-                                 self.reduction, scaled=scaled)
 
     def forward_full(self, scores: Tensor, target: Tensor,
                      mask: Optional[Tensor] = None) -> Tensor:
