@@ -17,6 +17,11 @@ from pyg_simce.data.delimited_reader import (
     read_movielens,
     read_tsv_pairs,
 )
+from pyg_simce.data.split_overlap import (
+    check_split_overlap,
+    overlap_counts,
+    resolve_overlap,
+)
 from pyg_simce.data.splitting import (
     check_ratios,
     given_split,
@@ -57,6 +62,9 @@ __all__ = [
     'read_csv',
     'read_movielens',
     'read_tsv_pairs',
+    'check_split_overlap',
+    'overlap_counts',
+    'resolve_overlap',
     'check_ratios',
     'given_split',
     'leave_one_out_split',

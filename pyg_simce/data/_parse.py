@@ -8,6 +8,7 @@ decoded digit by digit with :func:`numpy.add.reduceat`.  Every failure is a
 """
 import gzip
 import os
+import stat
 import zlib
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
@@ -28,16 +29,42 @@ MAX_DIGITS = 18
 MAX_STRING_ID = 256
 
 
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, 'a FIFO'),
+                       (stat.S_ISCHR, 'a character device'),
+                       (stat.S_ISBLK, 'a block device'),
+                       (stat.S_ISSOCK, 'a socket')):
+        if test(mode):
+            return name
+    return 'a special file'  # pragma: no cover
+
+
 def read_bytes(path: PathLike) -> bytes:
     r"""Returns the content of :obj:`path`, decompressed when it is gzip
-    (detected from its magic bytes, not its name)."""
+    (detected from its magic bytes, not its name).  Anything but a regular
+    file (a FIFO, a device, a socket) is refused at once, without reading
+    from it."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file: '{path}'")
     if path.is_dir():
         raise ValueError(f"'{path}': expected a file (got a directory)")
-    with open(path, 'rb') as f:
-        raw = f.read()
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is
+    # checked on the open descriptor, so it cannot change in between.
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"'{path}': expected a regular file (got "
+                             f'{_file_kind(mode)})')
+        if hasattr(os, 'set_blocking'):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, 'rb') as f:
+            fd = -1  # closed by the file object
+            raw = f.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if raw[:2] == b'\x1f\x8b':
         try:
             raw = gzip.decompress(raw)
@@ -145,10 +172,14 @@ def field_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _describe_bad_token(token: str) -> str:
+    if any(c.isdigit() and not c.isascii() for c in token):
+        return (f"'{token}', a non-ASCII digit: only the digits 0-9 are "
+                f'accepted')
     low = token.strip().lower()
     if low in ('nan', '+nan', '-nan', 'na', 'null', 'none', ''):
         return f"a missing value/NaN ('{token}')"
-    if token.startswith('-') and token[1:].isdigit():
+    if token.startswith('-') and token[1:].isascii() and \
+            token[1:].isdigit():
         return f'a negative id ({token})'
     return f"'{token}'"
 
@@ -174,7 +205,7 @@ def parse_uint(buf: TextBuffer, starts: np.ndarray, ends: np.ndarray,
             field_bad[owner[nondigit]] = True
         k = int(np.flatnonzero(field_bad)[0])
         token = buf.text(int(starts[k]), int(ends[k]))
-        if 0 < lengths[k] and token.isdigit():
+        if 0 < lengths[k] and token.isascii() and token.isdigit():
             got = f'{token} (more than {MAX_DIGITS} digits)'
         else:
             got = _describe_bad_token(token)

@@ -100,8 +100,8 @@ def _resplit(parts: List[Interactions], split: str,
 
 
 def _presplit(directory: Path, dataset: str, kind: str, split: str,
-              ratios: Optional[Sequence[float]],
-              seed: int) -> InteractionSplit:
+              ratios: Optional[Sequence[float]], seed: int,
+              drop_overlap: bool = False) -> InteractionSplit:
     if kind == 'lightgcn':
         train_names = ('train.txt', 'train.txt.gz')
         test_names = ('test.txt', 'test.txt.gz')
@@ -115,15 +115,18 @@ def _presplit(directory: Path, dataset: str, kind: str, split: str,
             f"data set '{dataset}': directory '{directory}' not found "
             f"(expected {train_names[0]}[.gz] and {test_names[0]}[.gz] "
             f'there)')
-    train = reader(_require(directory, train_names, dataset))
-    test = reader(_require(directory, test_names, dataset))
+    train_path = _require(directory, train_names, dataset)
+    test_path = _require(directory, test_names, dataset)
+    train, test = reader(train_path), reader(test_path)
     name = str(split).lower()
     if name == 'given':
         if ratios is not None:
             raise ValueError(f"expected no 'ratios' for the given split of "
                              f"'{dataset}' (got {ratios!r}); pass "
                              f"split='random' to re-split")
-        return given_split(train, test)
+        return given_split(train, test, drop_overlap=drop_overlap,
+                           source=f"data set '{dataset}' (given split "
+                           f"'{test_path}' against '{train_path}')")
     return _resplit([train, test], split, ratios, seed)
 
 
@@ -143,9 +146,10 @@ def _raw(inter: Interactions, split: str, ratios: Optional[Sequence[float]],
 def _load_lightgcn(name: str) -> Callable[..., InteractionSplit]:
     def loader(root: Optional[PathLike] = None, split: str = 'given',
                ratios: Optional[Sequence[float]] = None,
-               seed: int = 0) -> InteractionSplit:
+               seed: int = 0, drop_overlap: bool = False) -> InteractionSplit:
         directory = resolve_data_root(root) / LIGHTGCN_DIRS[name]
-        return _presplit(directory, name, 'lightgcn', split, ratios, seed)
+        return _presplit(directory, name, 'lightgcn', split, ratios, seed,
+                         drop_overlap)
 
     return loader
 
@@ -153,10 +157,11 @@ def _load_lightgcn(name: str) -> Callable[..., InteractionSplit]:
 def _load_irbench(name: str) -> Callable[..., InteractionSplit]:
     def loader(root: Optional[PathLike] = None, split: str = 'given',
                ratios: Optional[Sequence[float]] = None,
-               seed: int = 0) -> InteractionSplit:
+               seed: int = 0, drop_overlap: bool = False) -> InteractionSplit:
         sub = name.split('/', 1)[1]
         directory = resolve_data_root(root) / 'irbench' / sub
-        return _presplit(directory, name, 'tsv', split, ratios, seed)
+        return _presplit(directory, name, 'tsv', split, ratios, seed,
+                         drop_overlap)
 
     return loader
 
@@ -266,7 +271,11 @@ def load_dataset(name: str, root: Optional[PathLike] = None,
     Keyword arguments (checked per data set): ``split`` (``'given'`` for the
     pre-split sets, ``'random'``, ``'leave-one-out'``, ``'temporal'``;
     pre-split sets are merged and re-split when it is not ``'given'``),
-    ``ratios``, ``seed``; for ``'ml-100k'`` also ``rating_threshold`` and
+    ``ratios``, ``seed``; for the pre-split sets also ``drop_overlap``
+    (drop, with a warning, the test pairs that are also training pairs
+    instead of raising a :class:`ValueError`; see
+    :func:`~pyg_simce.data.given_split`); for ``'ml-100k'`` also
+    ``rating_threshold`` and
     ``k_core``; for ``'synthetic'`` the arguments of :func:`make_synthetic`.
 
     Args:
@@ -302,7 +311,8 @@ def load_data_dir(path: PathLike, format: str, **kwargs: Any
 
     * ``'lightgcn'``: :obj:`path` holds ``train.txt[.gz]`` and
       ``test.txt[.gz]``; the given split is returned (``split='random'``
-      etc. re-splits).
+      etc. re-splits; ``drop_overlap=True`` drops the test pairs that are
+      also training pairs instead of raising).
     * ``'tsv'``: :obj:`path` holds ``train.tsv[.gz]`` and ``test.tsv[.gz]``
       (IR-Benchmark pairs with a header).
     * ``'movielens'``: :obj:`path` is ``u.data`` / ``ratings.dat`` or a
@@ -334,8 +344,10 @@ def load_data_dir(path: PathLike, format: str, **kwargs: Any
 
         def presplit(split: str = 'given',
                      ratios: Optional[Sequence[float]] = None,
-                     seed: int = 0) -> InteractionSplit:
-            return _presplit(path, label, fmt, split, ratios, seed)
+                     seed: int = 0,
+                     drop_overlap: bool = False) -> InteractionSplit:
+            return _presplit(path, label, fmt, split, ratios, seed,
+                             drop_overlap)
 
         return _call(presplit, f"format '{fmt}'", kwargs)
     if fmt == 'movielens':

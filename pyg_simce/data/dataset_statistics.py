@@ -7,6 +7,7 @@ from torch_geometric.data import HeteroData
 
 from pyg_simce.data.bipartite_data import RATES
 from pyg_simce.data.interaction_split import InteractionSplit
+from pyg_simce.data.split_overlap import overlap_counts
 
 _QUANTILES = (('min', 0.0), ('25%', 0.25), ('50%', 0.5), ('75%', 0.75),
               ('max', 1.0))
@@ -31,7 +32,11 @@ def _all_edges(obj: Union[HeteroData, InteractionSplit]
             target = part[RATES].edge_label_index
             parts[name] = int(target.size(1))
             edges.append(target)
-        return torch.cat(edges, dim=1), parts, obj.train
+        # A pair in two parts is one interaction.
+        ei = torch.cat(edges, dim=1).cpu().numpy().astype(np.int64)
+        key = ei[0] * (int(ei[1].max()) + 1) + ei[1]
+        _, first = np.unique(key, return_index=True)
+        return torch.from_numpy(ei[:, np.sort(first)]), parts, obj.train
     if isinstance(obj, HeteroData):
         if RATES not in obj.edge_types:
             raise ValueError(f"expected a HeteroData with edge type {RATES} "
@@ -46,10 +51,14 @@ def dataset_statistics(data_or_split: Union[HeteroData, InteractionSplit]
     r"""Returns the size, density and degree distribution of an interaction
     graph or of a split.
 
-    For a split, the interactions are the union of the parts' targets
-    (train, validation, test), and their sizes are reported as
-    ``'train'``, ``'val'`` (when present) and ``'test'``.  Degrees count all
-    those interactions.
+    For a split, the interactions are the distinct pairs of the union of
+    the parts' targets (train, validation, test), and their sizes are
+    reported as ``'train'``, ``'val'`` (when present) and ``'test'``.
+    Degrees count all those interactions.  ``'overlap'`` counts the
+    validation and test pairs that are also training pairs plus the test
+    pairs that are also validation pairs (they can never be hit at
+    evaluation; see :func:`~pyg_simce.data.overlap_counts`),
+    and ``'overlap_dropped'`` those dropped by :obj:`drop_overlap=True`.
 
     Args:
         data_or_split (HeteroData or InteractionSplit): The data.
@@ -59,7 +68,8 @@ def dataset_statistics(data_or_split: Union[HeteroData, InteractionSplit]
         ``'density'`` (interactions / (users * items)), ``'user_degree'`` and
         ``'item_degree'`` (dictionaries of the quantiles ``'min'``,
         ``'25%'``, ``'50%'``, ``'75%'``, ``'max'``), ``'duplicates_removed'``,
-        and the part sizes for a split.
+        and, for a split, the part sizes, ``'overlap'`` and
+        ``'overlap_dropped'``.
     """
     edge_index, parts, ref = _all_edges(data_or_split)
     num_users = int(ref['user'].num_nodes)
@@ -78,6 +88,12 @@ def dataset_statistics(data_or_split: Union[HeteroData, InteractionSplit]
     stats['item_degree'] = _quantiles(item_deg)
     stats['duplicates_removed'] = int(getattr(ref, 'num_duplicates', None)
                                       or 0)
+    if isinstance(data_or_split, InteractionSplit):
+        stats['overlap'] = sum(overlap_counts(data_or_split).values())
+        stats['overlap_dropped'] = sum(
+            int(getattr(part, 'num_overlap_dropped', None) or 0)
+            for part in (data_or_split.val, data_or_split.test)
+            if part is not None)
     return stats
 
 

@@ -9,6 +9,7 @@ from torch_geometric.data import HeteroData
 
 from pyg_simce.data.bipartite_data import RATED_BY, RATES
 from pyg_simce.data.interaction_split import InteractionSplit
+from pyg_simce.data.split_overlap import check_split_overlap
 from pyg_simce.data.splitting import make_parts
 
 def _as_hetero(data_or_dataset: Any) -> HeteroData:
@@ -80,8 +81,8 @@ def normalize_node_types(data_or_dataset: Any,
 
 
 def pyg_to_split(data_or_dataset: Any, item_type: Optional[str] = None,
-                 rating_threshold: Optional[float] = None
-                 ) -> InteractionSplit:
+                 rating_threshold: Optional[float] = None,
+                 drop_overlap: bool = False) -> InteractionSplit:
     r"""Turns a PyG user-item data set whose ``edge_index`` holds the
     training and ``edge_label_index`` the test interactions (the layout of
     :class:`~torch_geometric.datasets.AmazonBook` and
@@ -96,6 +97,10 @@ def pyg_to_split(data_or_dataset: Any, item_type: Optional[str] = None,
         rating_threshold (float, optional): Keep training edges with
             ``rating >= rating_threshold`` and test edges with
             ``edge_label >= rating_threshold``. (default: :obj:`None`)
+        drop_overlap (bool): Drop test pairs that are also training pairs
+            (they can never be hit) with a warning instead of raising a
+            :class:`ValueError`; see :func:`~pyg_simce.data.given_split`.
+            (default: :obj:`False`)
     """
     data = normalize_node_types(data_or_dataset, item_type)
     store = data[RATES]
@@ -135,10 +140,13 @@ def pyg_to_split(data_or_dataset: Any, item_type: Optional[str] = None,
             base[node_type][k] = v
     base.num_duplicates = int(len(key) - len(first))
     first_t = torch.from_numpy(first)
-    return make_parts(base, edge_index[:, first_t], part[first], attrs)
+    return check_split_overlap(
+        make_parts(base, edge_index[:, first_t], part[first], attrs),
+        drop_overlap, type(data_or_dataset).__name__)
 
 
-def from_amazon_book(data_or_dataset: Any) -> InteractionSplit:
+def from_amazon_book(data_or_dataset: Any,
+                     drop_overlap: bool = False) -> InteractionSplit:
     r"""Adapts PyG's :class:`~torch_geometric.datasets.AmazonBook` (the
     LightGCN split of `"LightGCN: Simplifying and Powering Graph Convolution
     Network for Recommendation" <https://arxiv.org/abs/2002.02126>`_, node
@@ -148,13 +156,16 @@ def from_amazon_book(data_or_dataset: Any) -> InteractionSplit:
     Args:
         data_or_dataset (AmazonBook or HeteroData): The data set or its data
             object.
+        drop_overlap (bool): See :func:`pyg_to_split`.
+            (default: :obj:`False`)
     """
-    return pyg_to_split(data_or_dataset, item_type='book')
+    return pyg_to_split(data_or_dataset, item_type='book',
+                        drop_overlap=drop_overlap)
 
 
 def from_movielens_100k(data_or_dataset: Any,
-                        rating_threshold: Optional[float] = None
-                        ) -> InteractionSplit:
+                        rating_threshold: Optional[float] = None,
+                        drop_overlap: bool = False) -> InteractionSplit:
     r"""Adapts PyG's :class:`~torch_geometric.datasets.MovieLens100K`
     (``u1.base`` / ``u1.test``, node type ``'movie'``, user and movie
     features ``x``) to an :class:`InteractionSplit` with node types
@@ -165,6 +176,9 @@ def from_movielens_100k(data_or_dataset: Any,
             data object.
         rating_threshold (float, optional): Keep only ratings
             ``>= rating_threshold`` as interactions. (default: :obj:`None`)
+        drop_overlap (bool): See :func:`pyg_to_split`.
+            (default: :obj:`False`)
     """
     return pyg_to_split(data_or_dataset, item_type='movie',
-                        rating_threshold=rating_threshold)
+                        rating_threshold=rating_threshold,
+                        drop_overlap=drop_overlap)

@@ -5,7 +5,9 @@ Every split returns an :class:`InteractionSplit` whose parts follow
 training interactions, ``edge_label_index`` the part's targets.  All
 per-user work is vectorised (one :func:`numpy.lexsort` over the edges).
 """
+import copy
 import math
+import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -21,6 +23,7 @@ from pyg_simce.data.bipartite_data import (
 )
 from pyg_simce.data.interaction_split import InteractionSplit
 from pyg_simce.data.interactions import Interactions
+from pyg_simce.data.split_overlap import check_split_overlap
 
 #: Names accepted by :func:`split_data`.
 SPLITS = ('random', 'leave-one-out', 'temporal')
@@ -64,7 +67,9 @@ def check_ratios(ratios: Sequence[float]) -> Tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
-def _edges(data: HeteroData) -> Tuple[Tensor, int, int]:
+def _edges(data: HeteroData) -> Tuple[HeteroData, Tensor, int]:
+    r"""Validates :obj:`data` and returns ``(data, edge_index, num_users)``,
+    with repeated (user, item) rows removed first (see :func:`_unique`)."""
     if not isinstance(data, HeteroData) or RATES not in data.edge_types:
         raise ValueError(f"expected a HeteroData with edge type {RATES} "
                          f'(got {type(data).__name__})')
@@ -72,8 +77,36 @@ def _edges(data: HeteroData) -> Tuple[Tensor, int, int]:
     if edge_index.numel() == 0:
         raise ValueError('expected at least one interaction to split '
                          '(got 0)')
-    return (edge_index, int(data['user'].num_nodes),
-            int(data['item'].num_nodes))
+    data = _unique(data)
+    return data, data[RATES].edge_index, int(data['user'].num_nodes)
+
+
+def _unique(data: HeteroData) -> HeteroData:
+    r"""Returns :obj:`data` itself when its (user, item) pairs are distinct,
+    else a copy keeping the first row of every pair (with its edge
+    attributes), the count added to ``num_duplicates`` and a warning: a
+    pair in two parts could never be hit at evaluation."""
+    edge_index = data[RATES].edge_index
+    ei = edge_index.cpu().numpy().astype(np.int64)
+    key = ei[0] * (int(ei[1].max()) + 1) + ei[1]
+    _, first = np.unique(key, return_index=True)
+    num = len(key) - len(first)
+    if num == 0:
+        return data
+    keep = torch.from_numpy(np.sort(first)).to(edge_index.device)
+    out = copy.copy(data)
+    store = out[RATES]  # the parts are built from this store alone
+    for name, value in list(store.items()):
+        if name == 'edge_index':
+            store.edge_index = edge_index[:, keep]
+        elif name != 'edge_label_index' and isinstance(value, Tensor) and \
+                value.dim() >= 1 and value.size(0) == len(key):
+            store[name] = value[keep]
+    out.num_duplicates = int(getattr(data, 'num_duplicates', None) or 0) + num
+    warnings.warn(f'expected distinct (user, item) pairs to split (got {num} '
+                  f'repeated rows); kept the first row of every pair, so '
+                  f'that no pair lands in two parts', stacklevel=4)
+    return out
 
 
 def _rank_within_user(user: np.ndarray, num_users: int,
@@ -180,7 +213,7 @@ def random_split(data: HeteroData, ratios: Sequence[float] = (0.8, 0.0, 0.2),
     """
     _, r_val, r_test = check_ratios(ratios)
     rng = np.random.default_rng(_check_seed(seed))
-    edge_index, num_users, _ = _edges(data)
+    data, edge_index, num_users = _edges(data)
     user = edge_index[0].numpy()
     rank, deg = _rank_within_user(user, num_users, rng)
     n_val = np.floor(deg * r_val + 0.5).astype(np.int64)
@@ -208,7 +241,7 @@ def leave_one_out_split(data: HeteroData, validation: bool = False,
             (default: :obj:`0`)
     """
     rng = np.random.default_rng(_check_seed(seed))
-    edge_index, num_users, _ = _edges(data)
+    data, edge_index, num_users = _edges(data)
     has_time = 'time' in data[RATES]
     if by_time and not has_time:
         raise ValueError("expected timestamps ('time' on the edge type "
@@ -243,7 +276,7 @@ def temporal_split(data: HeteroData,
     """
     _, r_val, r_test = check_ratios(ratios)
     rng = np.random.default_rng(_check_seed(seed))
-    edge_index, num_users, _ = _edges(data)
+    data, edge_index, num_users = _edges(data)
     if 'time' not in data[RATES]:
         raise ValueError("expected timestamps ('time' on the edge type "
                          f'{RATES}) for a temporal split (got a data set '
@@ -286,19 +319,31 @@ def split_data(data: HeteroData, split: str = 'random',
 
 
 def given_split(train: Interactions, test: Interactions,
-                val: Optional[Interactions] = None) -> InteractionSplit:
+                val: Optional[Interactions] = None,
+                drop_overlap: bool = False,
+                source: Optional[str] = None) -> InteractionSplit:
     r"""Builds the split given by pre-split files (e.g. LightGCN's
     ``train.txt`` / ``test.txt``).
 
     Raw ids of all parts are mapped together to contiguous ids (kept as
     ``raw_id``); repeated pairs within a part are removed and counted in
-    ``num_duplicates``; pairs present in two parts are kept as given.
+    ``num_duplicates``.  Validation or test pairs that are also training
+    pairs (and test pairs that are also validation pairs) can never be hit,
+    since those items are masked at evaluation: they raise a
+    :class:`ValueError` with their count, or are dropped with a warning
+    (and counted in ``num_overlap_dropped`` of the part) when
+    :obj:`drop_overlap` is set; see
+    :func:`~pyg_simce.data.resolve_overlap`.
 
     Args:
         train (Interactions): Training interactions.
         test (Interactions): Test interactions.
         val (Interactions, optional): Validation interactions.
             (default: :obj:`None`)
+        drop_overlap (bool): Drop the overlapping pairs instead of raising.
+            (default: :obj:`False`)
+        source (str, optional): Where the parts come from (*e.g.* the file
+            names), named in the message. (default: :obj:`None`)
     """
     parts = [train] + ([val] if val is not None else []) + [test]
     labels = [0] + ([1] if val is not None else []) + [2]
@@ -328,4 +373,6 @@ def given_split(train: Interactions, test: Interactions,
         attrs['rating'] = torch.from_numpy(both.rating[first]).float()
     if both.timestamp is not None:
         attrs['time'] = torch.from_numpy(both.timestamp[first])
-    return make_parts(base, edge_index, part[first], attrs)
+    return check_split_overlap(
+        make_parts(base, edge_index, part[first], attrs), drop_overlap,
+        source)

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from pyg_simce.data.split_overlap import resolve_overlap
 from pyg_simce.train.checkpointing import (  # noqa: F401 (re-exported)
     CHECKPOINT_FORMAT,
     RESUMABLE_OPTIONS,
@@ -185,6 +186,11 @@ class Trainer(TrainingLoopMixin, CheckpointingMixin, EvaluationMixin):
         fused_optimizer (bool, optional): Use Adam's fused kernel; by
             default wherever the device has one (it matches the unfused
             kernel to float tolerance). (default: :obj:`None`)
+        drop_overlap (bool, optional): Drop the validation and test pairs
+            that are also training pairs (and the test pairs that are also
+            validation pairs), with a warning naming their count, instead
+            of raising a :class:`ValueError`: they can never be hit, since
+            those items are masked at evaluation. (default: :obj:`False`)
     """
     def __init__(
         self,
@@ -220,6 +226,7 @@ class Trainer(TrainingLoopMixin, CheckpointingMixin, EvaluationMixin):
         metadata: Optional[Dict[str, Any]] = None,
         global_in_batch: bool = False,
         fused_optimizer: Optional[bool] = None,
+        drop_overlap: bool = False,
     ) -> None:
         self.loss_name = loss_name_of(loss)
         self.world_size = get_world_size()
@@ -267,6 +274,11 @@ class Trainer(TrainingLoopMixin, CheckpointingMixin, EvaluationMixin):
                 f"< {num_items} as in the model (got max user "
                 f"{int(edge_index[0].max())}, max item "
                 f"{int(edge_index[1].max())})")
+        # Targets that are training (or, for test, validation) pairs can
+        # never be hit: refused with their count, or dropped on request.
+        val_data, test_data = resolve_overlap(edge_index, val_data,
+                                              test_data, drop_overlap,
+                                              'Trainer')
         self.train_data = train_data
         self.val_data = val_data
         self.test_data = test_data

@@ -45,6 +45,18 @@ def check_scores(name: str, scores: Tensor) -> None:
                          f"scores (got dtype {scores.dtype})")
 
 
+#: Floating dtypes that the losses compute in :obj:`torch.float32`.
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    r"""The dtype a loss computes in for inputs of :obj:`dtype`:
+    :obj:`torch.float32` for half precision (:obj:`torch.float16`,
+    :obj:`torch.bfloat16`), where :math:`s / \tau` overflows and a
+    log-sum-exp loses the loss to rounding, else :obj:`dtype` itself."""
+    return torch.float32 if dtype in HALF_DTYPES else dtype
+
+
 def check_index(index: Tensor) -> Tensor:
     r"""Validates a one-dimensional integer :obj:`index` and returns it as
     :obj:`torch.long` (its range is checked by
@@ -96,5 +108,6 @@ __all__ = [
     'check_float',
     'check_scores',
     'check_index',
+    'compute_dtype',
     'raise_non_finite',
 ]

@@ -7,6 +7,7 @@ from torch import Tensor
 
 from pyg_simce.nn.loss.checks import (
     check_reduction,
+    compute_dtype,
     check_scores,
     raise_non_finite,
 )
@@ -35,8 +36,15 @@ class RankingLoss(torch.nn.Module):
     per-positive loss of shape :obj:`[B]`.
 
     Scores may be any finite numbers, and negatives may also be
-    :obj:`-inf`.  A non-finite loss raises :class:`ValueError` naming the
+    :obj:`-inf`.  A non-finite loss, or a non-finite positive score (even
+    when the loss would stay finite), raises :class:`ValueError` naming the
     offending input instead of returning :obj:`nan`.
+
+    **Half precision.**  Scores in :obj:`torch.float16` or
+    :obj:`torch.bfloat16` are computed in :obj:`torch.float32`, and the loss
+    is returned in :obj:`torch.float32` (gradients flow back to the inputs
+    in their own dtype).  Large scores, *e.g.* :math:`10^4`, thus neither
+    overflow (:math:`s / \tau`) nor lose the loss to rounding.
 
     **Negatives of** :obj:`-inf`.  The class attribute
     :attr:`neg_inf_is_absent` tells whether a negative score of :obj:`-inf`
@@ -134,7 +142,7 @@ class RankingLoss(torch.nn.Module):
         if neg.device != pos.device:
             raise ValueError(f"Expected 'pos' and 'neg' on one device (got "
                              f"{pos.device} and {neg.device})")
-        dtype = torch.promote_types(pos.dtype, neg.dtype)
+        dtype = compute_dtype(torch.promote_types(pos.dtype, neg.dtype))
         pos, neg = pos.to(dtype), neg.to(dtype)
         B = pos.numel()
 
@@ -182,7 +190,11 @@ class RankingLoss(torch.nn.Module):
 
     def _finish(self, out: Tensor, inputs: Dict[str, Optional[Tensor]]
                 ) -> Tensor:
-        if not bool(torch.isfinite(out.detach()).all()):
+        finite = torch.isfinite(out.detach()).all()
+        pos = inputs.get('pos')
+        if pos is not None:  # a +inf positive may still give a finite loss
+            finite = finite & torch.isfinite(pos.detach()).all()
+        if not bool(finite):
             raise_non_finite(inputs)
         if self.reduction == 'mean':
             return out.mean()

@@ -8,7 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pyg_simce.nn.loss.checks import check_scores, raise_non_finite
+from pyg_simce.nn.loss.checks import (
+    check_scores,
+    compute_dtype,
+    raise_non_finite,
+)
 from pyg_simce.nn.loss.ragged_groups import RaggedGroups
 
 
@@ -16,7 +20,7 @@ def softmax_ce_dense(pos: Tensor, neg: Tensor) -> Tensor:
     r""":math:`\log(e^{p} + \sum_j e^{n_j}) - p` per row, stably."""
     m = torch.maximum(pos, neg.amax(dim=1)).detach()
     total = (pos - m).exp() + (neg - m.unsqueeze(1)).exp().sum(dim=1)
-    return total.log() + m - pos
+    return total.log() + (m - pos)  # m - pos first: exact, no cancellation
 
 
 class _ShiftedExpSum(torch.autograd.Function):
@@ -79,7 +83,7 @@ def softmax_ce_ragged(pos: Tensor, neg: Tensor, groups: RaggedGroups,
         neg = neg - neg_offset
     m = torch.maximum(pos.detach(), groups.max_detached(neg))
     total = (pos - m).exp() + groups.sum((neg - groups.gather(m)).exp())
-    return total.log() + m - pos
+    return total.log() + (m - pos)  # m - pos first: exact, no cancellation
 
 
 def softmax_ce_logits(scores: Tensor, target: Tensor,
@@ -116,8 +120,12 @@ def softmax_ce_logits(scores: Tensor, target: Tensor,
             :math:`\mathbf{S} / \tau` (a caller folded :math:`1 / \tau` into
             a factor of the product that made them, which saves a pass over
             the matrix forward and backward). (default: :obj:`False`)
+
+    Half-precision :obj:`scores` are computed and returned in
+    :obj:`torch.float32`.
     """
     target = _check_logits(scores, target)
+    scores = scores.to(compute_dtype(scores.dtype))  # float32 for half
     logits = scores if (temperature == 1.0 or scaled) else \
         scores / temperature
     if mask is not None:
