@@ -1,6 +1,7 @@
 r"""Checkpoint state and resume of :class:`~pyg_simce.train.Trainer`: what
 a resumed run needs, and the check that a checkpoint was written with
 compatible options."""
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -9,8 +10,10 @@ from torch import Tensor
 
 from pyg_simce.train.checkpoint import (
     LAST_CHECKPOINT,
+    PREVIOUS_CHECKPOINT,
     latest_checkpoint,
     load_checkpoint,
+    move_aside,
     save_checkpoint,
 )
 from pyg_simce.train.exceptions import ConfigMismatchError
@@ -22,7 +25,8 @@ RESUMABLE_OPTIONS = frozenset({
     'epochs', 'time_budget', 'eval_every', 'patience', 'ks', 'quiet',
     'device', 'log_path', 'checkpoint_dir', 'checkpoint_every',
     'eval_chunk_size', 'out', 'log', 'resume', 'data_root', 'k',
-    'checkpoint', 'command', 'threads', 'fused_optimizer'
+    'checkpoint', 'command', 'threads', 'fused_optimizer', 'fresh',
+    'dist_timeout'
 })
 
 
@@ -77,15 +81,51 @@ class CheckpointingMixin:
     def save_checkpoint(self, path: Optional[Union[str, Path]] = None
                         ) -> Optional[Path]:
         r"""Writes the current state atomically to :obj:`path` (by default
-        :obj:`checkpoint_dir/last.pt`) and returns the path, or :obj:`None`
-        without a checkpoint folder."""
+        :obj:`checkpoint_dir/last.pt`, the checkpoint it replaces being kept
+        as :obj:`prev.pt`) and returns the path, or :obj:`None` without a
+        checkpoint folder."""
+        previous = None
         if path is None:
             if self.checkpoint_dir is None:
                 return None
             path = self.checkpoint_dir / LAST_CHECKPOINT
+            # After a fall-back, last.pt is the damaged file: prev.pt stays.
+            if not getattr(self, '_fell_back', False):
+                previous = self.checkpoint_dir / PREVIOUS_CHECKPOINT
         if self.rank != 0:  # rank 0 writes for every process
             return Path(path)
-        return save_checkpoint(self.state_dict(), path)
+        path = save_checkpoint(self.state_dict(), path, previous=previous)
+        self._fell_back = False
+        return path
+
+    def _check_new_run(self, fresh: bool = False) -> None:
+        # A new run (no resume) refuses a folder that holds a checkpoint,
+        # unless 'fresh' moves the old files aside first (rank 0 alone, once
+        # every process has looked).
+        if self.checkpoint_dir is None:
+            return
+        found = latest_checkpoint(self.checkpoint_dir)
+        if self.world_size > 1:
+            found_any = self._any_process(found is not None)
+        else:
+            found_any = found is not None
+        if not found_any:
+            return
+        if not fresh:
+            raise ValueError(
+                f"checkpoint_dir '{self.checkpoint_dir}' expected no "
+                f"checkpoint for a new run (got '{found}'); continue it "
+                f"with resume=True (--resume), or start over with "
+                f"fresh=True (--fresh), which moves the old files into a "
+                f"timestamped subfolder")
+        if self.rank == 0:
+            extra = []
+            if self.log_path is not None and Path(self.log_path).resolve(
+            ).parent == self.checkpoint_dir.resolve():
+                extra.append(self.log_path)
+            target = move_aside(self.checkpoint_dir, extra)
+            print(f"moved the previous checkpoint files of "
+                  f"'{self.checkpoint_dir}' to '{target}'", file=sys.stderr)
 
     def check_config(self, config: Dict[str, Any], path: Any = None) -> None:
         r"""Raises :class:`ConfigMismatchError` if :obj:`config` (from a
@@ -135,23 +175,47 @@ class CheckpointingMixin:
         r"""Loads the checkpoint :obj:`path`, by default the latest one in
         :obj:`checkpoint_dir`, into this trainer and returns its path.
 
+        Without :obj:`path`, a damaged :obj:`last.pt` makes it fall back to
+        the previous checkpoint :obj:`prev.pt` (if kept and intact), and it
+        says so on stderr.
+
         Raises:
             FileNotFoundError: If there is no checkpoint.
+            ValueError: If the checkpoint is damaged (and no intact previous
+                one is kept).
             ConfigMismatchError: If it was written with incompatible options.
         """
         if path is None:
             if self.checkpoint_dir is None:
                 raise ValueError("resuming expected a 'checkpoint_dir' "
                                  "(got None)")
-            path = latest_checkpoint(self.checkpoint_dir)
-            if path is None:
-                raise FileNotFoundError(f"no checkpoint to resume from in "
-                                        f"'{self.checkpoint_dir}'")
-        path = Path(path)
-        state = load_checkpoint(path, map_location='cpu')
+            path, state = self._load_latest()
+        else:
+            path = Path(path)
+            state = load_checkpoint(path, map_location='cpu')
         self.load_state_dict(state, path)
         self._resumed = True
         return path
+
+    def _load_latest(self) -> Tuple[Path, Dict[str, Any]]:
+        folder = self.checkpoint_dir
+        last, prev = folder / LAST_CHECKPOINT, folder / PREVIOUS_CHECKPOINT
+        if not last.is_file() and not prev.is_file():
+            raise FileNotFoundError(f"no checkpoint to resume from in "
+                                    f"'{folder}'")
+        try:
+            return last, load_checkpoint(last, map_location='cpu')
+        except (ValueError, FileNotFoundError) as e:
+            if not prev.is_file():
+                raise
+            reason = e
+        state = load_checkpoint(prev, map_location='cpu')
+        self._fell_back = True
+        if self.rank == 0:
+            print(f"resuming from the previous checkpoint '{prev}' "
+                  f"(epoch {state.get('epoch')}) because {reason}",
+                  file=sys.stderr)
+        return prev, state
 
 
 def _normalise(value: Any) -> Any:

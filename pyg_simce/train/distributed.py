@@ -17,6 +17,7 @@ The collectives used by the trainer:
   shards, so that evaluation can be split across processes.
 """
 import contextlib
+import datetime
 import os
 from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple, Union
 
@@ -25,6 +26,7 @@ import torch.distributed as dist
 from torch import Tensor
 
 __all__ = [
+    'DEFAULT_TIMEOUT',
     'DistributedEnv',
     'distributed_env',
     'distributed_session',
@@ -34,6 +36,11 @@ __all__ = [
     'all_gather_with_grad',
     'all_reduce_sums',
 ]
+
+
+#: Seconds a collective waits for the other processes before the run ends
+#: with an error (:func:`distributed_session`).
+DEFAULT_TIMEOUT = 600.0
 
 
 class DistributedEnv(NamedTuple):
@@ -96,6 +103,7 @@ def get_world_size() -> int:
 def distributed_session(
     device: Union[str, torch.device] = 'cpu',
     backend: Optional[str] = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Iterator[Tuple[DistributedEnv, torch.device]]:
     r"""Joins the process group described by the environment for the
     duration of the :obj:`with` block and destroys it afterwards, also when
@@ -111,7 +119,21 @@ def distributed_session(
             (default: :obj:`'cpu'`)
         backend (str, optional): The process-group backend.
             (default: :obj:`'nccl'` on CUDA, else :obj:`'gloo'`)
+        timeout (float, optional): Seconds a collective (and joining the
+            group) waits for the other processes.  A process stalled longer
+            (frozen, swapping, on a dead host) ends the run with a
+            :class:`TimeoutError` on the processes that wait for it; the last
+            checkpoint written is kept.  It must exceed the longest phase a
+            process runs alone, *e.g.* a first dataset download.
+            (default: :obj:`600.0`)
+
+    Raises:
+        TimeoutError: If a collective waited longer than :obj:`timeout`.
     """
+    if not (isinstance(timeout, (int, float)) and timeout > 0
+            and timeout != float('inf')):
+        raise ValueError(f"'timeout' expected a positive finite number of "
+                         f"seconds (got {timeout!r})")
     env = distributed_env()
     device = torch.device(device)
     if env.world_size == 1 or (dist.is_available() and dist.is_initialized()):
@@ -126,11 +148,32 @@ def distributed_session(
     if backend is None:
         backend = 'nccl' if device.type == 'cuda' else 'gloo'
     dist.init_process_group(backend=backend, rank=env.rank,
-                            world_size=env.world_size)
+                            world_size=env.world_size,
+                            timeout=datetime.timedelta(seconds=timeout))
     try:
         yield env, device
+    except RuntimeError as e:
+        if not _is_timeout(e):
+            raise
+        raise TimeoutError(f"rank {env.rank}: a collective expected every "
+                           f"process to answer within the timeout of "
+                           f"{timeout:g} s (got {type(e).__name__}: "
+                           f"{_first_line(e)}); a peer process is stalled "
+                           f"or gone, the last checkpoint is kept") from e
     finally:
         dist.destroy_process_group()
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ''
+
+
+def _is_timeout(e: BaseException) -> bool:
+    # gloo reports "Timed out waiting ...ms for recv operation", NCCL's
+    # watchdog "Watchdog caught collective operation timeout".
+    text = str(e).lower()
+    return 'timed out' in text or 'timeout' in text
 
 
 class _GatherWithGrad(torch.autograd.Function):

@@ -104,7 +104,8 @@ class TrainingLoopMixin:
         raise :class:`TrainingInterrupted` (what Ctrl-C does)."""
         self._interrupts.request()
 
-    def fit(self, resume: bool = False) -> Dict[str, Any]:
+    def fit(self, resume: bool = False, fresh: bool = False
+            ) -> Dict[str, Any]:
         r"""Trains until :obj:`epochs`, early stopping or the time budget,
         restores the best model and returns the results:
 
@@ -118,17 +119,29 @@ class TrainingLoopMixin:
         Args:
             resume (bool, optional): Continue from the latest checkpoint in
                 :obj:`checkpoint_dir`. (default: :obj:`False`)
+            fresh (bool, optional): Start a new run in a
+                :obj:`checkpoint_dir` that holds a checkpoint, after moving
+                its checkpoints (and the log, if it is there) into a
+                timestamped subfolder :obj:`replaced-YYYYmmdd-HHMMSS`.
+                Without it, a new run refuses such a folder.
+                (default: :obj:`False`)
 
         Raises:
+            ValueError: If :obj:`checkpoint_dir` holds a checkpoint and
+                neither :obj:`resume` nor :obj:`fresh` is set.
             TrainingInterrupted: After Ctrl-C (or :meth:`request_stop`), once
                 the state is checkpointed; resuming continues exactly.
         """
+        if resume and fresh:
+            raise ValueError("fit expected at most one of 'resume' and "
+                             "'fresh' (got both)")
         log_path = self.log_path if self.rank == 0 else None
         if resume:
             self.resume()
             self._logger = JSONLinesLogger(log_path, append=True)
             self._logger.truncate(self._log_position)
         else:
+            self._check_new_run(fresh)
             self._logger = JSONLinesLogger(log_path)
         if self.val_data is None and self.test_data is None:
             raise ValueError("evaluation expected 'val_data' or 'test_data' "
