@@ -27,6 +27,8 @@ test_requires = [
     'hypothesis>=6.0',
     'pandas>=1.5',  # PyG's AmazonBook / MovieLens100K process raw files with it
     'sphinx>=7.0',  # the docs build is a test: it must pass with -W
+    'scipy>=1.9',  # the classical baselines are tested too
+    'implicit>=0.7',
 ]
 
 extras_require = {
@@ -34,6 +36,9 @@ extras_require = {
     'sparse': ['torch-scatter>=2.1', 'torch-sparse>=0.6.17'],
     'plot': ['matplotlib>=3.5'],
     'docs': ['sphinx>=7.0'],
+    # Classical baselines (pyg_simce.baselines): sparse algebra, and iALS
+    # from the implicit library.
+    'baselines': ['scipy>=1.9', 'implicit>=0.7'],
 }
 extras_require['full'] = sorted({
     pkg

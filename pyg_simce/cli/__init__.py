@@ -76,7 +76,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sys.stderr.write(f'{PROG}: interrupted\n')
         return 130
     except (ValueError, FileNotFoundError, IsADirectoryError,
-            NotADirectoryError, PermissionError, FloatingPointError) as e:
+            NotADirectoryError, PermissionError, FloatingPointError,
+            TimeoutError) as e:
         _fail(str(e) or type(e).__name__)
     return 0  # pragma: no cover
 

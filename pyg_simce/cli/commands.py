@@ -36,6 +36,8 @@ def load_split(args: argparse.Namespace) -> Any:
         kwargs['split'] = args.split
     if args.ratios is not None:
         kwargs['ratios'] = tuple(args.ratios)
+    if getattr(args, 'drop_overlap', False):  # absent from older configs
+        kwargs['drop_overlap'] = True
     if args.data is not None:
         kwargs['seed'] = args.seed
         return data_pkg.load_data_dir(args.data, args.format, **kwargs)
@@ -157,10 +159,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     Under ``torchrun`` (:obj:`WORLD_SIZE > 1`) every process runs this with
     the same options inside a process group; rank 0 alone prints and writes
     the results, log and checkpoints."""
+    from pyg_simce.cli.baseline_command import BASELINE_MODELS, \
+        check_baseline_flags, train_baseline
+    if args.model in BASELINE_MODELS:
+        return train_baseline(args)
+    check_baseline_flags(args)
     resolved = validate_train_args(args)
     from pyg_simce.train.distributed import distributed_session
 
-    with distributed_session(args.device) as (env, device):
+    with distributed_session(args.device,
+                             timeout=getattr(args, 'dist_timeout', 600.0)
+                             ) as (env, device):
         args.device = str(device)
         if env.rank != 0:
             args.quiet = True
@@ -183,7 +192,8 @@ def _train(args: argparse.Namespace, resolved: Dict[str, Any],
          + (f' x{trainer.num_negatives}' if trainer.num_negatives else '') +
          f' | similarity train {trainer.train_similarity} / test '
          f'{trainer.test_similarity} | device {args.device}')
-    results = trainer.fit(resume=args.resume)
+    results = trainer.fit(resume=args.resume,
+                          fresh=bool(getattr(args, 'fresh', False)))
 
     test_target = split.test['user', 'rates', 'item'].edge_label_index
     exclude = (None if split.val is None else

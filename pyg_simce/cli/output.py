@@ -35,6 +35,8 @@ def _write_json(path: str, payload: Dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f'.{path_.name}.', suffix='.tmp',
                                dir=path_.parent)
     try:
+        from pyg_simce.train.checkpoint import honour_umask
+        honour_umask(fd)  # mkstemp makes 0600
         with os.fdopen(fd, 'w') as f:
             json.dump(payload, f, indent=2, allow_nan=False,
                       default=_json_default)

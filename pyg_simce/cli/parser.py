@@ -5,6 +5,7 @@ import textwrap
 from typing import Any, Dict, List, Optional, Sequence
 
 from pyg_simce.cli.commands import cmd_data_stats, cmd_eval, cmd_train
+from pyg_simce.cli.baseline_command import BASELINE_MODELS
 from pyg_simce.cli.output import PROG, _fail
 from pyg_simce.cli.validation import (
     FORMATS,
@@ -148,6 +149,12 @@ def _defaults_epilog(width: int = 79) -> str:
 # Parser ######################################################################
 
 
+_DROP_OVERLAP_HELP = (
+    'drop (and count) the test/validation pairs of a given split that are '
+    'also training pairs, which can never be hit since training items are '
+    'masked at evaluation; without it such a split is refused')
+
+
 def _add_data_arguments(p: argparse.ArgumentParser,
                         dataset_default: Optional[str]) -> None:
     g = p.add_argument_group('data')
@@ -172,6 +179,31 @@ def _add_data_arguments(p: argparse.ArgumentParser,
                    help='number of users of the synthetic data set')
     g.add_argument('--synthetic-items', type=int, default=None, metavar='N',
                    help='number of items of the synthetic data set')
+    g.add_argument('--drop-overlap', action='store_true',
+                   help=_DROP_OVERLAP_HELP)
+
+
+def _add_baseline_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group('classical baselines (--model gfcf, ease, ials, '
+                             'itemknn, mostpop)')
+    g.add_argument('--ease-lambda', type=_finite_float, default=None,
+                   help='EASE L2 weight lambda > 0 (default: 500)')
+    g.add_argument('--gfcf-alpha', type=_finite_float, default=None,
+                   help='GF-CF weight of the ideal low-pass (default: 0.3; '
+                   '--alpha0/--alpha1 set its normalisation)')
+    g.add_argument('--gfcf-rank', type=int, default=None,
+                   help='GF-CF singular vectors of the ideal low-pass '
+                   '(default: 256)')
+    g.add_argument('--factors', type=int, default=None,
+                   help='iALS factor size (default: 64)')
+    g.add_argument('--iterations', type=int, default=None,
+                   help='iALS sweeps (default: 15)')
+    g.add_argument('--ials-reg', type=_finite_float, default=None,
+                   help='iALS L2 weight (default: 0.01)')
+    g.add_argument('--ials-alpha', type=_finite_float, default=None,
+                   help='iALS confidence of an observed pair (default: 1)')
+    g.add_argument('--knn-k', type=int, default=None,
+                   help='ItemKNN neighbours per item (default: 100)')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,8 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(t, dataset_default=None)
 
     g = t.add_argument_group('model')
-    g.add_argument('--model', type=_choice(MODELS), default='lightgcn',
-                   help=f"{', '.join(MODELS)} (default: lightgcn)")
+    g.add_argument('--model', type=_choice(MODELS + BASELINE_MODELS),
+                   default='lightgcn',
+                   help=f"{', '.join(MODELS)}, or a classical baseline "
+                   f"fitted without a training loop: "
+                   f"{', '.join(BASELINE_MODELS)} (default: lightgcn)")
     g.add_argument('--layers', type=int, default=None,
                    help='LightGCN propagation layers (default: 3)')
     g.add_argument('--side', type=_choice(('user', 'item')), default=None,
@@ -211,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
                    '(default: 0.5 for LightGCN, 0.0 for SVD++)')
     g.add_argument('--dim', type=int, default=64,
                    help='embedding dimension (default: 64)')
+
+    _add_baseline_arguments(t)
 
     g = t.add_argument_group('loss and negatives')
     g.add_argument('--loss', type=_choice(LOSSES), default='simce',
@@ -303,6 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help='write a resumable checkpoint here every epoch')
     g.add_argument('--resume', action='store_true',
                    help='continue from the checkpoint in --checkpoint-dir')
+    g.add_argument('--fresh', action='store_true',
+                   help='start over in a --checkpoint-dir that holds a '
+                   'checkpoint, after moving its checkpoints and log into '
+                   'a subfolder replaced-YYYYmmdd-HHMMSS (nothing is '
+                   'deleted); without --resume or --fresh such a folder is '
+                   'refused')
+    g.add_argument('--dist-timeout', type=float, default=600.0,
+                   metavar='SECONDS',
+                   help='under torchrun, end the run with an error when '
+                   'another process does not answer within this time; the '
+                   'last checkpoint is kept (default: 600)')
     g.add_argument('--quiet', action='store_true',
                    help='no progress bars and no per-epoch lines')
     t.set_defaults(handler=cmd_train)
@@ -347,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument('--seed', type=int, default=0)
     s.add_argument('--synthetic-users', type=int, default=None, metavar='N')
     s.add_argument('--synthetic-items', type=int, default=None, metavar='N')
+    s.add_argument('--drop-overlap', action='store_true',
+                   help=_DROP_OVERLAP_HELP)
     s.add_argument('--json', action='store_true',
                    help='print the statistics as JSON')
     s.set_defaults(handler=cmd_data_stats)

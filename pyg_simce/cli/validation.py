@@ -112,6 +112,26 @@ def _resolve_threads(text: Any) -> int:
         raise CLIError(str(e)) from None
 
 
+def _check_checkpoint_dir(args: argparse.Namespace) -> None:
+    # A new run refuses a folder holding a checkpoint (the names of
+    # pyg_simce.train.checkpoint, which would import torch here).
+    fresh = getattr(args, 'fresh', False)
+    if fresh and args.resume:
+        raise CLIError('--fresh expected no --resume (got both)')
+    if fresh and args.checkpoint_dir is None:
+        raise CLIError('--fresh expected --checkpoint-dir DIR')
+    if args.resume or fresh or args.checkpoint_dir is None:
+        return
+    for name in ('last.pt', 'prev.pt'):
+        found = Path(args.checkpoint_dir) / name
+        if found.is_file():
+            raise CLIError(f"--checkpoint-dir {args.checkpoint_dir} "
+                           f"expected no checkpoint for a new run (got "
+                           f"{found}); continue it with --resume, or start "
+                           f"over with --fresh, which moves the old files "
+                           f"into a timestamped subfolder")
+
+
 def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
     r"""Checks every training option before anything is loaded and returns
     the per-loss defaults resolved into concrete values."""
@@ -198,6 +218,11 @@ def validate_train_args(args: argparse.Namespace) -> Dict[str, Any]:
         args.threads = _resolve_threads(args.threads)
     if args.resume and args.checkpoint_dir is None:
         raise CLIError('--resume expected --checkpoint-dir DIR')
+    _check_checkpoint_dir(args)
+    dist_timeout = getattr(args, 'dist_timeout', 600.0)
+    if not (math.isfinite(dist_timeout) and dist_timeout > 0):
+        raise CLIError(f'--dist-timeout expected a positive number of '
+                       f'seconds (got {dist_timeout:g})')
     args.device = _resolve_device(args.device)
     # The Trainer's own resolution rule; a sampler that draws negatives
     # without a count of its own default (softmax's None) draws one.

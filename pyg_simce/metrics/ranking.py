@@ -186,15 +186,9 @@ def evaluate_ranking(
     num_users, num_items = user_emb.size(0), item_emb.size(0)
     ks = check_ks(ks, num_items)
     kmax = max(ks)
-    train = as_index(train_edge_index, num_users, num_items,
-                     'train_edge_index')
-    target = as_index(target_edge_index, num_users, num_items,
-                      'target_edge_index')
-    exclusions = [train] + build_exclusion(exclude_edge_index, num_users,
-                                           num_items)
-    if target.num_edges == 0:
-        raise ValueError("'target_edge_index' expected at least one target "
-                         "interaction (got 0)")
+    target, exclusions = ranking_inputs(train_edge_index, target_edge_index,
+                                        exclude_edge_index, num_users,
+                                        num_items)
     if chunk_size is None:
         chunk_size = default_chunk_size(num_items, user_emb.element_size())
     elif not isinstance(chunk_size, int) or chunk_size < 1:
@@ -209,7 +203,6 @@ def evaluate_ranking(
         for ex in exclusions:
             ex.to(user_emb.device)
         users = (target.degree > 0).nonzero().view(-1)
-        num_targets = target.degree[users]
 
         # The top-K lists are kept ([n, K] ids, small); hits and metrics are
         # computed once at the end instead of a dozen small ops per chunk.
@@ -218,10 +211,37 @@ def evaluate_ranking(
         for start, _, index in iter_topk(user_emb, item_emb, kmax, users,
                                          exclusions, chunk_size):
             topk[start:start + index.size(0)] = index
-        hits = target._contains_keys(users.view(-1, 1) * num_items +
-                                     topk.clamp(min=0)) & (topk >= 0)
-        per_user_all = ranking_metrics(hits, num_targets, ks)
+        return summarize_topk(topk, users, target, ks, return_per_user)
 
+
+def ranking_inputs(train_edge_index: Any, target_edge_index: Any,
+                   exclude_edge_index: Exclusion, num_users: int,
+                   num_items: int):
+    r"""Checks the interaction arguments of an all-ranking evaluation and
+    returns :obj:`(target, exclusions)` as
+    :class:`~pyg_simce.sampler.PositiveIndex` objects (the training
+    interactions first among the exclusions)."""
+    train = as_index(train_edge_index, num_users, num_items,
+                     'train_edge_index')
+    target = as_index(target_edge_index, num_users, num_items,
+                      'target_edge_index')
+    exclusions = [train] + build_exclusion(exclude_edge_index, num_users,
+                                           num_items)
+    if target.num_edges == 0:
+        raise ValueError("'target_edge_index' expected at least one target "
+                         "interaction (got 0)")
+    return target, exclusions
+
+
+def summarize_topk(topk: Tensor, users: Tensor, target: PositiveIndex,
+                   ks: Sequence[int],
+                   return_per_user: bool = False) -> Dict[str, Any]:
+    r"""The result dict of :func:`evaluate_ranking` from the top-:math:`K`
+    lists :obj:`topk` :obj:`[n, max(ks)]` (:obj:`-1` for empty slots) of
+    :obj:`users` (those with at least one target)."""
+    hits = target._contains_keys(users.view(-1, 1) * target.num_items +
+                                 topk.clamp(min=0)) & (topk >= 0)
+    per_user_all = ranking_metrics(hits, target.degree[users], ks)
     result: Dict[str, Any] = {}
     for k in ks:
         for name in METRICS:

@@ -25,6 +25,7 @@ API_PAGES = {
     'metrics': 'pyg_simce.metrics',
     'train': 'pyg_simce.train',
     'train.negatives': 'pyg_simce.train.negatives',
+    'baselines': 'pyg_simce.baselines',
     'typing': 'pyg_simce.typing',
 }
 _DIRECTIVE = re.compile(r'^\.\. auto(?:class|function|data|exception)'

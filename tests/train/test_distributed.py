@@ -3,6 +3,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,7 @@ STEP_SCRIPT = r"""
 import copy
 import json
 import sys
+import time
 
 import torch
 import torch.distributed as dist
@@ -263,3 +265,82 @@ def test_one_step_and_evaluation_match_one_process(tmp_path):
         assert two == pytest.approx(one, rel=1e-6)
         assert max(out[name]['grad']) < 1e-5
         _close(*out[name]['metrics'], 1e-9)
+
+
+STALL_SCRIPT = r"""
+import os
+import signal
+import sys
+import time
+
+from pyg_simce import cli
+from pyg_simce.train.checkpointing import CheckpointingMixin
+
+if os.environ['RANK'] == '1':  # freezes once epoch 1 is checkpointed
+    real = CheckpointingMixin.save_checkpoint
+
+    def stalling(self, path=None):
+        out = real(self, path)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return out
+
+    CheckpointingMixin.save_checkpoint = stalling
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def _state(pid):
+    with open(f'/proc/{pid}/stat') as f:
+        return f.read().rsplit(')', 1)[1].split()[0]
+
+
+@pytest.mark.skipif(not Path('/proc').is_dir(), reason='needs /proc')
+def test_stalled_peer_ends_the_run_within_the_timeout(tmp_path):
+    # Rank 1 is stopped with SIGSTOP after the checkpoint of epoch 1; rank 0
+    # must end with a clear error within --dist-timeout, keeping last.pt.
+    timeout = 6
+    script = tmp_path / 'stall.py'
+    script.write_text(STALL_SCRIPT)
+    ck = tmp_path / 'ck'
+    args = DATA + ['--loss', 'bpr', '--batch-size', '64', '--quiet',
+                   '--epochs', '3', '--checkpoint-dir', str(ck),
+                   '--dist-timeout', str(timeout)]
+    port = _free_port()
+    procs = []
+    for rank in (0, 1):
+        env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_ADDR='127.0.0.1',
+                   MASTER_PORT=str(port), WORLD_SIZE='2', RANK=str(rank),
+                   LOCAL_RANK=str(rank), PYTHONPATH=str(REPO))
+        procs.append(subprocess.Popen(
+            [sys.executable, str(script), 'train', *args], cwd=REPO,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True))
+    try:
+        deadline = time.monotonic() + 120
+        while _state(procs[1].pid) != 'T':
+            assert procs[0].poll() is None and procs[1].poll() is None, \
+                procs[0].communicate()[1][-2000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        stopped = time.monotonic()
+        _, err = procs[0].communicate(timeout=timeout + 60)
+        elapsed = time.monotonic() - stopped
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+    assert procs[0].returncode == 2, err[-2000:]
+    assert elapsed < timeout + 15, elapsed
+    assert 'Traceback' not in err, err
+    [line] = [x for x in err.splitlines() if x.startswith('pyg-simce:')]
+    assert line.startswith('pyg-simce: error: rank 0: ')
+    assert f'timeout of {timeout} s' in line and 'checkpoint is kept' in line
+    from pyg_simce.train import load_checkpoint
+    assert load_checkpoint(ck / 'last.pt')['epoch'] == 1
+
+
+def test_session_timeout_is_checked():
+    with pytest.raises(ValueError, match='timeout'):
+        with distributed_session('cpu', timeout=0):
+            pass

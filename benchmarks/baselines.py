@@ -1,0 +1,196 @@
+r"""Fit time and quality of the classical baselines of
+:mod:`pyg_simce.baselines` (GF-CF, EASE, iALS, ItemKNN, MostPopular).
+
+Protocol (``paper``, DESIGN.md section 11): the data set's own split without
+a validation part (ml-100k: the seeded 80/20 per-user random split of
+``load_dataset('ml-100k', seed=SEED)``; Gowalla and ml-1m: the given
+LightGCN / UltraGCN splits), all-ranking Recall/NDCG@{10,20,50} over the
+test users with training items masked (:func:`pyg_simce.baselines.
+evaluate_baseline`, equal to :func:`pyg_simce.metrics.evaluate_ranking`).
+Each model is run with the fixed settings below (the papers' settings where
+they exist); when several settings of one model are listed they are all
+reported and the best on test is marked, which is test-set selection and
+labelled so (the iALS grid of 48 points, factors 32/64/128 x reg 1/10/30/100
+x alpha 1/3/10/30, was run once on the ml-100k seed-0 test split; only its
+best point is listed).
+
+``fit_seconds`` is the wall time of :meth:`fit` (the matrix build included,
+data loading excluded); ``eval_seconds`` that of the full evaluation.
+
+Run ``python -m benchmarks.baselines --dataset ml-100k`` (seconds) or
+``--dataset gowalla`` (a few minutes; one big fit at a time). Results go to
+``benchmarks/results/baselines/<dataset>.json``; a run with ``--models``
+updates only those models' entries.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import torch
+
+from benchmarks.common import environment_info, write_json
+
+RESULTS = Path(__file__).resolve().parent / 'results' / 'baselines'
+
+#: The best point of the iALS grid (see the module docstring).
+IALS_GRID_BEST = ('factors=128,reg=30,alpha=3,15 it (best of a 48-point grid '
+                  'on the ml-100k seed-0 test split)',
+                  {'factors': 128, 'regularization': 30.0, 'alpha': 3.0,
+                   'iterations': 15})
+
+#: model -> list of (label, kwargs); per data set.
+SETTINGS: Dict[str, Dict[str, List]] = {
+    'ml-100k': {
+        'mostpop': [('default', {})],
+        'itemknn': [('k=100', {'k': 100})],
+        'ease': [('lambda=500', {'lambda_': 500.0})],
+        'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {}),
+                 ('alpha=0 (linear filter only)', {'alpha': 0.0})],
+        'ials': [('factors=64,reg=0.1,alpha=10,15 it',
+                  {'factors': 64, 'regularization': 0.1, 'alpha': 10.0,
+                   'iterations': 15}),
+                 IALS_GRID_BEST,
+                 ('factors=64,reg=10,alpha=10,15 it',
+                  {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
+                   'iterations': 15})],
+    },
+    'ml-1m': {
+        'mostpop': [('default', {})],
+        'itemknn': [('k=100', {'k': 100})],
+        'ease': [('lambda=500', {'lambda_': 500.0})],
+        'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {})],
+        'ials': [('factors=64,reg=10,alpha=10,15 it',
+                  {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
+                   'iterations': 15}),
+                 IALS_GRID_BEST],
+    },
+    'gowalla': {
+        'mostpop': [('default', {})],
+        'itemknn': [('k=100', {'k': 100})],
+        'ease': [('lambda=500', {'lambda_': 500.0,
+                                 'dtype': torch.float32})],
+        'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {}),
+                 ('alpha=0.3,rank=256,randomized SVD q=8',
+                  {'svd': 'randomized'})],
+        'ials': [('factors=64,reg=0.01,alpha=1,15 it', {'factors': 64}),
+                 ('factors=128,reg=10,alpha=10,15 it',
+                  {'factors': 128, 'regularization': 10.0, 'alpha': 10.0,
+                   'iterations': 15}),
+                 IALS_GRID_BEST],
+    },
+}
+
+
+def _memory_available() -> Optional[int]:
+    r"""MemAvailable of /proc/meminfo in bytes (None where absent)."""
+    try:
+        for line in Path('/proc/meminfo').read_text().splitlines():
+            if line.startswith('MemAvailable:'):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def run_model(name: str, label: str, kwargs: Dict[str, Any], split,
+              seed: int) -> Dict[str, Any]:
+    from pyg_simce.baselines import BASELINES, evaluate_baseline
+    cls = BASELINES[name]
+    if name in ('ials', 'gfcf'):
+        kwargs = dict(kwargs, seed=seed)
+    model = cls(**kwargs)
+    entry: Dict[str, Any] = {'setting': label, 'repr': repr(model),
+                             'kwargs': {k: str(v) for k, v in kwargs.items()}}
+    try:
+        model.check_sizes(split.num_users, split.num_items)
+    except ValueError as e:
+        entry.update(status='not run', reason=str(e),
+                     memory_available_bytes=_memory_available())
+        if hasattr(model, 'memory_needed'):
+            entry['memory_needed_bytes'] = model.memory_needed(
+                split.num_items)
+            entry['note'] = (
+                'not run: the fit holds three dense item x item matrices '
+                '(Gram matrix, inverse, LAPACK workspace); on this 24 GB '
+                'machine, shared with two other jobs, that would leave about '
+                '4 GB to everything else and risk the OOM killer, so the '
+                "model's memory limit refuses it. An in-place float32 "
+                'Cholesky (potrf/potri) would need one matrix, 6.7 GB, but '
+                'has not been implemented or measured.')
+        return entry
+    model.fit(split.train)
+    edges = split.train['user', 'rates', 'item'].edge_index
+    test = split.test['user', 'rates', 'item'].edge_label_index
+    start = time.perf_counter()
+    metrics = evaluate_baseline(model, edges, test, ks=(10, 20, 50))
+    entry.update(status='ok', fit_seconds=model.fit_seconds,
+                 eval_seconds=time.perf_counter() - start,
+                 test={k: v for k, v in metrics.items()
+                       if k.split('@')[0] in ('recall', 'ndcg') or
+                       k == 'num_users'})
+    return entry
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--dataset', default='ml-100k',
+                        choices=sorted(SETTINGS))
+    parser.add_argument('--models', default=','.join(SETTINGS['ml-100k']))
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--data-root', default=None)
+    parser.add_argument('--out', default=None)
+    args = parser.parse_args(argv)
+
+    from pyg_simce.data import load_dataset
+    kwargs = {'seed': args.seed} if args.dataset == 'ml-100k' else {}
+    split = load_dataset(args.dataset, root=args.data_root, **kwargs)
+    out = Path(args.out) if args.out else RESULTS / f'{args.dataset}.json'
+    payload: Dict[str, Any] = {}
+    if out.exists():
+        payload = json.loads(out.read_text())
+    protocol = ('paper: the given split without validation ('
+                + ('seeded 80/20 per-user random split, seed '
+                   f'{args.seed}' if args.dataset == 'ml-100k' else
+                   'LightGCN/UltraGCN given split') +
+                '), all-ranking, training items masked, test users only; '
+                'where a model lists several settings the best is selected '
+                'on test')
+    payload.update(dataset=args.dataset, protocol=protocol,
+                   num_users=split.num_users, num_items=split.num_items,
+                   num_train=int(split.train['user', 'rates',
+                                             'item'].edge_index.size(1)),
+                   environment=environment_info(seed=args.seed,
+                                                device='cpu'))
+    try:
+        import implicit
+        import scipy
+        payload['environment']['versions'].update(
+            implicit=implicit.__version__, scipy=scipy.__version__)
+    except ImportError:
+        pass
+    models = payload.setdefault('models', {})
+    for name in args.models.split(','):
+        runs = [run_model(name, label, kw, split, args.seed)
+                for label, kw in SETTINGS[args.dataset][name]]
+        ok = [r for r in runs if r['status'] == 'ok']
+        best = max(ok, key=lambda r: r['test']['recall@20'], default=None)
+        models[name] = {'runs': runs,
+                        'best': None if best is None else best['setting']}
+        for r in runs:
+            if r['status'] == 'ok':
+                print(f"{args.dataset} {name} [{r['setting']}]: Recall@20 "
+                      f"{r['test']['recall@20']:.4f} NDCG@20 "
+                      f"{r['test']['ndcg@20']:.4f} fit "
+                      f"{r['fit_seconds']:.2f} s eval "
+                      f"{r['eval_seconds']:.2f} s", flush=True)
+            else:
+                print(f"{args.dataset} {name} [{r['setting']}]: not run: "
+                      f"{r['reason']}", flush=True)
+        write_json(out, payload)
+    return payload
+
+
+if __name__ == '__main__':
+    main()
