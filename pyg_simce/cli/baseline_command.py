@@ -91,7 +91,7 @@ def train_baseline(args: argparse.Namespace) -> int:
     from pyg_simce.baselines import evaluate_baseline
     from pyg_simce.cli.commands import _cli_config, load_split
     from pyg_simce.cli.output import _clean_floats, _device_name, \
-        _metric_line, _say, _write_json
+        _print_results, _say, _write_json
     from pyg_simce.cli.validation import _resolve_threads, validate_data_args
     from pyg_simce.train.checkpointing import versions as _versions
 
@@ -158,9 +158,5 @@ def train_baseline(args: argparse.Namespace) -> int:
         _write_json(args.out, payload)
     print(f'{args.model} fitted in {model.fit_seconds:.2f} s (no training '
           f'loop)')
-    if results['valid'] is not None:
-        print(_metric_line('valid', results['valid']))
-    print(_metric_line('test', results['test']))
-    if args.out:
-        print(f'results written to {args.out}')
+    _print_results(results, args.out)
     return 0

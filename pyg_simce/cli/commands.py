@@ -12,6 +12,7 @@ from pyg_simce.cli.output import (
     _json_default,
     _metric_line,
     _metric_sort_key,
+    _print_results,
     _say,
     _write_json,
 )
@@ -238,11 +239,7 @@ def _train(args: argparse.Namespace, resolved: Dict[str, Any],
           f"({results['train_seconds']:.1f} s); best epoch "
           f"{results['best_epoch']} ({sel})")
     print(_metric_line('most-popular baseline (test)', baseline))
-    if results['valid'] is not None:
-        print(_metric_line('valid', results['valid']))
-    print(_metric_line('test', results['test']))
-    if args.out:
-        print(f'results written to {args.out}')
+    _print_results(results, args.out)
     return 0
 
 

@@ -84,6 +84,15 @@ def _metric_line(label: str, metrics: Optional[Dict[str, float]]) -> str:
             f"  NDCG@20 {metrics.get('ndcg@20', float('nan')):.4f}")
 
 
+def _print_results(results: Dict[str, Any], out: Optional[str]) -> None:
+    # The closing lines of a training or fitting run.
+    if results['valid'] is not None:
+        print(_metric_line('valid', results['valid']))
+    print(_metric_line('test', results['test']))
+    if out:
+        print(f'results written to {out}')
+
+
 def _metric_sort_key(key: str) -> Any:
     name, _, k = key.partition('@')
     order = ['recall', 'ndcg', 'precision', 'hit', 'mrr']
