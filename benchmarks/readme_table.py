@@ -96,6 +96,37 @@ def quality_rows(root: Path = RESULTS) -> List[List[str]]:
     return rows
 
 
+def baseline_rows(datasets: List[str],
+                  root: Path = RESULTS) -> List[List[str]]:
+    r"""For each of :obj:`datasets`, the best classical baseline of
+    ``results/baselines/<dataset>.json`` (the highest Recall@20 among the
+    recorded settings, which the file labels as selected on test)."""
+    rows = []
+    for dataset in datasets:
+        path = root.resolve() / 'baselines' / f'{dataset}.json'
+        data = _load(path) if path.is_file() else None
+        if not isinstance(data, dict):
+            continue
+        best = None
+        for name, entry in sorted(data.get('models', {}).items()):
+            for run in entry.get('runs', []):
+                test = run.get('test')
+                if run.get('status') != 'ok' or not isinstance(test, dict):
+                    continue
+                if best is None or test['recall@20'] > best[2]['recall@20']:
+                    best = (name, run, test)
+        if best is None:
+            continue
+        name, run, test = best
+        rows.append([
+            dataset, f'{name} (classical baseline, best setting on test)',
+            str(run.get('setting', '')), f"{test['recall@20']:.4f}",
+            f"{test.get('ndcg@20', float('nan')):.4f}",
+            f"fit {_seconds(run.get('fit_seconds'))}", _rel(path, root)
+        ])
+    return rows
+
+
 # Speed benchmarks: name -> function(json) -> [(measure, result)].
 def _data_loading(d: Dict[str, Any]) -> List[Tuple[str, str]]:
     out = []
@@ -240,6 +271,7 @@ def render(root: Path = RESULTS, fmt: str = 'md', speed: bool = True,
     parts = []
     if quality:
         rows = quality_rows(root)
+        rows += baseline_rows(sorted({r[0] for r in rows}), root)
         parts.append(table(QUALITY_HEADER, rows) if rows else
                      'No quality result committed yet.')
     if speed:

@@ -81,3 +81,29 @@ def test_empty_tree_and_cli(tmp_path, capsys):
     main(['--results', str(tmp_path / 'r'), '--no-speed', '--out',
           str(out)])
     assert out.read_text().count('\n| ') == 3
+
+
+def test_best_baseline_row_per_listed_dataset(tmp_path):
+    root = tmp_path / 'results'
+    make_tree(root)
+    write(root / 'baselines' / 'ml-100k.json', {'models': {
+        'ease': {'runs': [{'status': 'ok', 'setting': 'lambda=500',
+                           'fit_seconds': 0.4,
+                           'test': {'recall@20': 0.35, 'ndcg@20': 0.43}}]},
+        'ials': {'runs': [
+            {'status': 'ok', 'setting': 'f=64', 'fit_seconds': 0.6,
+             'test': {'recall@20': 0.30, 'ndcg@20': 0.40}},
+            {'status': 'ok', 'setting': 'f=128', 'fit_seconds': 0.9,
+             'test': {'recall@20': 0.36, 'ndcg@20': 0.44}}]},
+        'big': {'runs': [{'status': 'not run', 'reason': 'memory'}]}}})
+    write(root / 'baselines' / 'yelp2018.json', {'models': {
+        'ease': {'runs': [{'status': 'ok', 'setting': 'x',
+                           'test': {'recall@20': 0.9, 'ndcg@20': 0.9}}]}}})
+    rows = readme_table.baseline_rows(['ml-100k', 'gowalla'], root)
+    # The best recorded setting of ml-100k; gowalla has no file, yelp2018
+    # is not listed.
+    assert [r[:5] for r in rows] == [[
+        'ml-100k', 'ials (classical baseline, best setting on test)',
+        'f=128', '0.3600', '0.4400']]
+    assert rows[0][5] == 'fit 0.90 s'
+    assert '0.3600' in render(root, speed=False)
