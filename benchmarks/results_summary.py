@@ -131,6 +131,51 @@ def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
     return lines
 
 
+def baselines_table(found: List[Tuple[str, Path, Dict[str, Any]]]
+                    ) -> List[str]:
+    r"""The classical baselines of each data set (as the suite reports
+    list them, from ``benchmarks/results/baselines/``) beside the best
+    seed-paper model of that data set's quality reports."""
+    datasets: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    for mode, path, data in found:
+        if not data.get('baselines'):
+            continue
+        entry = datasets.setdefault((data['dataset'], mode), {
+            'baselines': data['baselines'],
+            'file': data.get('baselines_file', '-'), 'best': None})
+        for row in data.get('rows', []):
+            r20 = (row.get('recall@20') or {}).get('mean')
+            if r20 is not None and (entry['best'] is None
+                                    or r20 > entry['best'][0]):
+                unfinished = row['label'] in data.get('runs_unfinished', [])
+                entry['best'] = (r20, row['label'], data['suite'],
+                                 unfinished)
+    if not datasets:
+        return []
+    lines = ['Classical baselines (best recorded setting of each model, '
+             'selected on the test split; fit time, no epochs) beside the '
+             'best seed-paper model of the suite reports:', '',
+             '| data set (mode) | model | Recall@20 | NDCG@20 | fit s | '
+             'setting | file |', '|---|---|---|---|---|---|---|']
+    for (dataset, mode), entry in datasets.items():
+        if entry['best'] is not None:
+            r20, label, suite, unfinished = entry['best']
+            lines.append(f"| {dataset} ({mode}) | best seed model: {label} "
+                         f"({suite}{', unfinished' if unfinished else ''}) "
+                         f"| {r20:.4f} | - | - | - | - |")
+        for b in entry['baselines']:
+            fit = ('-' if b.get('fit_seconds') is None
+                   else f"{b['fit_seconds']:.1f}")
+            r20 = '-' if b.get('recall@20') is None else \
+                f"{b['recall@20']:.4f}"
+            n20 = '-' if b.get('ndcg@20') is None else \
+                f"{b['ndcg@20']:.4f}"
+            lines.append(f"| {dataset} ({mode}) | {b['model']} | {r20} | "
+                         f"{n20} | {fit} | {b['setting'].replace('|', '/')} "
+                         f"| {entry['file']} |")
+    return lines
+
+
 def render(root: Path = RESULTS) -> str:
     r"""The Markdown summary of the suite results under :obj:`root`."""
     found = collect(root)
@@ -155,7 +200,7 @@ def render(root: Path = RESULTS) -> str:
                 'runs_unfinished') else '')
             lines.append(f"| {title} | {paper} | {data['dataset']} ({state}) "
                          f"| {mark} | {evidence} | {_rel(path)} |")
-    lines += ['', *published_table(found)]
+    lines += ['', *published_table(found), '', *baselines_table(found)]
     runs = []
     for mode, path, data in found:
         env = data.get('environment', {})

@@ -135,3 +135,86 @@ def plot_magnitude(rows: List[Dict[str, Any]], path: Path,
     axes[1].legend(fontsize=7)
     fig.suptitle(title)
     return _save(plt, fig, path)
+
+
+#: Suites whose tables compare recommendation quality; the classical
+#: baselines are rows of their per-run table.
+QUALITY_SUITES = ('losses', 'backbones', 'similarity', 'propagation')
+BASELINE_NOTE = 'classical baseline'
+BASELINE_NAMES = {'gfcf': 'GF-CF', 'ease': 'EASE', 'ials': 'iALS',
+                  'itemknn': 'ItemKNN', 'mostpop': 'MostPopular'}
+
+
+def baseline_records(path: Path) -> List[Dict[str, Any]]:
+    r"""The recorded best setting of every model in a baselines file
+    written by ``benchmarks/baselines.py`` (nothing when the file is
+    absent; a model whose best run is missing or failed is left out)."""
+    import json
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    out = []
+    for name, model in sorted((data.get('models') or {}).items()):
+        best = [r for r in model.get('runs', [])
+                if r.get('setting') == model.get('best')
+                and r.get('status') == 'ok' and r.get('test')]
+        if not best:
+            continue
+        run = best[0]
+        out.append({'model': BASELINE_NAMES.get(name, name),
+                    'setting': run['setting'],
+                    'fit_seconds': run.get('fit_seconds'),
+                    'recall@20': run['test'].get('recall@20'),
+                    'ndcg@20': run['test'].get('ndcg@20')})
+    out.sort(key=lambda r: -(r['recall@20'] or 0.0))
+    return out
+
+
+def is_baseline_row(row: List[str]) -> bool:
+    return BASELINE_NOTE in str(row[0])
+
+
+def add_baseline_rows(summary: Dict[str, Any],
+                      baselines: List[Dict[str, Any]]) -> bool:
+    r"""Appends :obj:`baselines` as rows of the per-run table of a quality
+    summary (the table whose columns include Recall@20), replacing any
+    baseline rows it held; the other columns stay, the time column holds
+    the fit time and the epoch column nothing. Returns whether a table
+    was found."""
+    for key in ('table', 'detail'):
+        table = summary.get(key)
+        if not table or 'Recall@20' not in table['header']:
+            continue
+        header = table['header']
+        table['rows'] = [r for r in table['rows'] if not is_baseline_row(r)]
+        for b in baselines:
+            fit = ('-' if b['fit_seconds'] is None
+                   else f"{b['fit_seconds']:.1f}")
+            cells = {
+                header[0]: (f"{b['model']} ({BASELINE_NOTE}, fit {fit} s, "
+                            f"setting selected on test: {b['setting']})"),
+                'Recall@20': fmt(b['recall@20']),
+                'NDCG@20': fmt(b['ndcg@20']),
+                's/epoch': f'fit {fit} s',
+            }
+            table['rows'].append([cells.get(h, '-') for h in header])
+        return True
+    return False
+
+
+def baselines_not_reported(path: Path) -> List[str]:
+    r"""The models of a baselines file with no successful best run, as
+    ``'NAME (status)'`` (they are not rows; nothing is filled in)."""
+    import json
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    reported = {r['model'] for r in baseline_records(path)}
+    out = []
+    for name, model in sorted((data.get('models') or {}).items()):
+        label = BASELINE_NAMES.get(name, name)
+        if label not in reported:
+            status = sorted({r.get('status', '?')
+                             for r in model.get('runs', [])}) or ['no run']
+            out.append(f"{label} ({', '.join(status)})")
+    return out

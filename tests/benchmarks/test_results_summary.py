@@ -96,3 +96,23 @@ def test_render_without_published_counterparts(tmp_path):
     path.write_text(json.dumps(payload))
     assert 'no run with a published counterpart yet' in (
         results_summary.render(tmp_path))
+
+
+def test_render_lists_the_baselines_beside_the_best_seed_model(tmp_path):
+    path = tmp_path / 'losses' / 'ml-1m.json'
+    path.parent.mkdir(parents=True)
+    data = _payload('losses', 'ml-1m', [])
+    data['rows'] = [_row('BPR', 0.25, 0.2, None), _row('SM', 0.27, 0.24, None)]
+    path.write_text(json.dumps(data))
+    text = results_summary.render(tmp_path)
+    assert 'Classical baselines' not in text
+    data['baselines'] = [{'model': 'EASE', 'setting': 'lambda=500',
+                          'fit_seconds': 2.9, 'recall@20': 0.2759,
+                          'ndcg@20': 0.266}]
+    data['baselines_file'] = 'benchmarks/results/baselines/ml-1m.json'
+    path.write_text(json.dumps(data))
+    text = results_summary.render(tmp_path)
+    assert ('| ml-1m (full) | best seed model: SM (losses) | 0.2700 |'
+            in text)
+    assert ('| ml-1m (full) | EASE | 0.2759 | 0.2660 | 2.9 | lambda=500 | '
+            'benchmarks/results/baselines/ml-1m.json |') in text

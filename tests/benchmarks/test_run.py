@@ -370,3 +370,62 @@ def test_backbones_shows_the_published_gain_in_a_partial_report(monkeypatch):
     assert line[1] == '-' and line[2] == '0.1800'
     assert line[5] == f'{(0.1869 - 0.1824) / 0.1824:+.1%}' == '+2.5%'
     assert out['verdicts'] == []  # no claim without both of our runs
+
+
+def _baselines_file(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run = {'setting': 'lambda=500', 'kwargs': {'lambda_': '500.0'},
+           'status': 'ok', 'fit_seconds': 1.25,
+           'test': {'recall@20': 0.4321, 'ndcg@20': 0.3210}}
+    path.write_text(json.dumps({'dataset': 'synthetic', 'models': {
+        'ease': {'best': 'lambda=500', 'runs': [
+            run, dict(run, setting='lambda=50',
+                      test={'recall@20': 0.9, 'ndcg@20': 0.9})]},
+        'gfcf': {'best': None, 'runs': [{'setting': 'x',
+                                          'status': 'not run'}]}}}))
+
+
+def test_baseline_rows_come_from_the_results_tree(quick_results, tmp_path):
+    work, _, _ = quick_results
+    folder = tmp_path / 'quick' / 'losses'
+
+    def report(*extra):
+        r = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
+                    str(work), '--out', str(tmp_path), *extra)
+        assert r.returncode == 0, r.stderr
+        return (json.loads((folder / 'synthetic.json').read_text()),
+                (folder / 'synthetic.md').read_text())
+
+    payload, md = report('--report-only')
+    assert 'classical baseline' not in md and 'baselines' not in payload
+    rows = payload['summary']['table']['rows']
+    assert not any('classical baseline' in r[0] for r in rows)
+
+    _baselines_file(tmp_path / 'baselines' / 'synthetic.json')
+    payload, md = report('--report-only')
+    header = payload['summary']['table']['header']
+    rows = [r for r in payload['summary']['table']['rows']
+            if 'classical baseline' in r[0]]
+    # The recorded best setting only; a model without a result has no row.
+    assert len(rows) == 1 and len(rows[0]) == len(header)
+    row = dict(zip(header, rows[0]))
+    assert row['run'].startswith('EASE (classical baseline, fit 1.2 s, '
+                                 'setting selected on test')
+    assert row['Recall@20'] == '0.4321' and row['NDCG@20'] == '0.3210'
+    assert row['s/epoch'] == 'fit 1.2 s'
+    assert row['best / run epochs'] == '-'
+    assert '| ' + ' | '.join(rows[0]) + ' |' in md
+    assert 'no row: GF-CF (not run)' in md
+    # The seed models' rows are unchanged.
+    assert len(payload['summary']['table']['rows']) == 8
+
+    # --rerender rewrites the committed report from its JSON alone.
+    (tmp_path / 'baselines' / 'synthetic.json').unlink()
+    r = run_cli('losses', '--quick', '--datasets', 'synthetic', '--out',
+                str(tmp_path), '--work', str(tmp_path / 'none'),
+                '--rerender')
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / 'none').exists()
+    payload = json.loads((folder / 'synthetic.json').read_text())
+    assert len(payload['summary']['table']['rows']) == 7
+    assert 'classical baseline' not in (folder / 'synthetic.md').read_text()
