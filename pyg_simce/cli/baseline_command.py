@@ -23,6 +23,33 @@ BASELINE_OPTIONS = {
     'knn_k': (('itemknn', ), 'k'),
 }
 
+def add_baseline_arguments(p: argparse.ArgumentParser,
+                           real: Any) -> None:
+    r"""Adds the option group of the baseline flags (:data:`BASELINE_OPTIONS`)
+    to the ``train`` parser; :obj:`real` parses a finite float."""
+    g = p.add_argument_group('classical baselines (--model gfcf, ease, ials, '
+                             'itemknn, mostpop)')
+    g.add_argument('--ease-lambda', type=real, default=None,
+                   help='EASE L2 weight lambda > 0 (default: 500)')
+    g.add_argument('--gfcf-alpha', type=real, default=None,
+                   help='GF-CF weight of the ideal low-pass (default: 0.3; '
+                   '--alpha0/--alpha1 set its normalisation)')
+    g.add_argument('--gfcf-rank', type=int, default=None,
+                   help='GF-CF singular vectors of the ideal low-pass '
+                   '(default: 256)')
+    g.add_argument('--factors', type=int, default=None,
+                   help='iALS factor size (default: 64)')
+    g.add_argument('--iterations', type=int, default=None,
+                   help='iALS sweeps (default: 15)')
+    g.add_argument('--ials-reg', type=real, default=None,
+                   help='iALS L2 weight (default: 0.01)')
+    g.add_argument('--ials-alpha', type=real, default=None,
+                   help='iALS confidence of an observed pair (default: 1)')
+    g.add_argument('--knn-k', type=int, default=None,
+                   help='ItemKNN neighbours per item (default: 100)')
+
+
+
 # Options of the training loop a baseline has no use for.
 _TRAINING_OPTIONS = (
     'layers', 'side', 'dim', 'loss', 'temperature', 'margin', 'margins',

@@ -5,7 +5,10 @@ import textwrap
 from typing import Any, Dict, List, Optional, Sequence
 
 from pyg_simce.cli.commands import cmd_data_stats, cmd_eval, cmd_train
-from pyg_simce.cli.baseline_command import BASELINE_MODELS
+from pyg_simce.cli.baseline_command import (
+    BASELINE_MODELS,
+    add_baseline_arguments,
+)
 from pyg_simce.cli.output import PROG, _fail
 from pyg_simce.cli.validation import (
     FORMATS,
@@ -183,29 +186,6 @@ def _add_data_arguments(p: argparse.ArgumentParser,
                    help=_DROP_OVERLAP_HELP)
 
 
-def _add_baseline_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group('classical baselines (--model gfcf, ease, ials, '
-                             'itemknn, mostpop)')
-    g.add_argument('--ease-lambda', type=_finite_float, default=None,
-                   help='EASE L2 weight lambda > 0 (default: 500)')
-    g.add_argument('--gfcf-alpha', type=_finite_float, default=None,
-                   help='GF-CF weight of the ideal low-pass (default: 0.3; '
-                   '--alpha0/--alpha1 set its normalisation)')
-    g.add_argument('--gfcf-rank', type=int, default=None,
-                   help='GF-CF singular vectors of the ideal low-pass '
-                   '(default: 256)')
-    g.add_argument('--factors', type=int, default=None,
-                   help='iALS factor size (default: 64)')
-    g.add_argument('--iterations', type=int, default=None,
-                   help='iALS sweeps (default: 15)')
-    g.add_argument('--ials-reg', type=_finite_float, default=None,
-                   help='iALS L2 weight (default: 0.01)')
-    g.add_argument('--ials-alpha', type=_finite_float, default=None,
-                   help='iALS confidence of an observed pair (default: 1)')
-    g.add_argument('--knn-k', type=int, default=None,
-                   help='ItemKNN neighbours per item (default: 100)')
-
-
 def build_parser() -> argparse.ArgumentParser:
     r"""Returns the :mod:`argparse` parser of the ``pyg-simce`` command."""
     parser = _Parser(
@@ -247,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument('--dim', type=int, default=64,
                    help='embedding dimension (default: 64)')
 
-    _add_baseline_arguments(t)
+    add_baseline_arguments(t, _finite_float)
 
     g = t.add_argument_group('loss and negatives')
     g.add_argument('--loss', type=_choice(LOSSES), default='simce',
