@@ -1,6 +1,9 @@
 r"""The shared skeleton of the classical recommenders of
 :mod:`pyg_simce.baselines`."""
-from typing import Any, Optional, Tuple
+import inspect
+import os
+import pathlib
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -70,6 +73,22 @@ def interaction_matrix(edge_index: Tensor, num_users: int, num_items: int):
     return mat
 
 
+def csr_to_state(matrix) -> Dict[str, Any]:
+    r"""A :class:`scipy.sparse.csr_matrix` as tensors (for a model file)."""
+    return {'indptr': torch.from_numpy(matrix.indptr.astype(np.int64)),
+            'indices': torch.from_numpy(matrix.indices.astype(np.int64)),
+            'data': torch.from_numpy(np.array(matrix.data)),
+            'shape': [int(n) for n in matrix.shape]}
+
+
+def csr_from_state(state: Dict[str, Any]):
+    r"""The inverse of :func:`csr_to_state`."""
+    sp = scipy_sparse()
+    return sp.csr_matrix((state['data'].numpy(), state['indices'].numpy(),
+                          state['indptr'].numpy()),
+                         shape=tuple(state['shape']))
+
+
 def require_scipy(model: str) -> None:
     import importlib.util
     if importlib.util.find_spec('scipy') is None:  # pragma: no cover
@@ -95,6 +114,9 @@ class BaselineRecommender:
         self.num_items: Optional[int] = None
         self.fit_seconds: Optional[float] = None
         self._history = None
+        #: Raw user and item ids of the fitted data (:obj:`None` if unknown).
+        self.user_raw_id: Any = None
+        self.item_raw_id: Any = None
 
     # To be defined by subclasses #############################################
 
@@ -117,8 +139,13 @@ class BaselineRecommender:
         """
         import time
         require_scipy(self.__class__.__name__)
+        from pyg_simce.data.raw_ids import raw_ids_of
         edge_index, num_users, num_items = train_edges(train_data)
         self.check_sizes(num_users, num_items)
+        if hasattr(train_data, 'train') and \
+                not hasattr(train_data, 'edge_types'):
+            train_data = train_data.train
+        self.user_raw_id, self.item_raw_id = raw_ids_of(train_data)
         start = time.perf_counter()
         matrix = interaction_matrix(edge_index, num_users, num_items)
         self.num_users, self.num_items = num_users, num_items
@@ -173,42 +200,66 @@ class BaselineRecommender:
         out = self._score(users.numpy(), history)
         return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32))
 
+    @property
+    def train_edge_index(self) -> Optional[Tensor]:
+        r"""The fitted training edges :obj:`[2, E]` (sorted by user, then
+        item), or :obj:`None` before :meth:`fit`."""
+        if self._history is None:
+            return None
+        coo = self._history.tocoo()
+        return torch.from_numpy(np.stack([coo.row, coo.col]).astype(
+            np.int64))
+
     @torch.no_grad()
     def recommend(
         self,
-        edge_index: Tensor,
+        edge_index: Optional[Tensor] = None,
         src_index: Optional[Tensor] = None,
         k: int = 20,
-        exclude_edge_index: Optional[Tensor] = None,
+        exclude_edge_index: Any = None,
         chunk_size: Optional[int] = None,
-    ) -> Tensor:
+        *,
+        exclude_seen: bool = False,
+        return_scores: bool = False,
+    ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         r"""Returns the top-:obj:`k` items of every user in :obj:`src_index`
-        over the whole catalogue, in user chunks, never returning a pair of
-        :obj:`exclude_edge_index`; a user with fewer than :obj:`k`
-        admissible items gets :obj:`-1` in the remaining slots (as the
-        models' :meth:`~pyg_simce.nn.models.MF.recommend`).
+        over the whole catalogue, in user chunks, never returning an
+        excluded pair, with the semantics of the models'
+        :meth:`~pyg_simce.nn.models.MF.recommend`: a user with fewer than
+        :obj:`k` admissible items gets the id :obj:`-1` with score
+        :math:`-\infty` in the remaining slots.
 
         Args:
-            edge_index (torch.Tensor): The users' observed interactions
-                :obj:`[2, E]` (the training edges). The item-item models
-                (:class:`GFCF`, :class:`EASE`, :class:`ItemKNN`) score each
-                user's row of it against their fitted item-item weights, so
-                it may differ from the fitted data; :class:`IALS` and
-                :class:`MostPopular` score with their fitted factors.
+            edge_index (torch.Tensor, optional): The users' observed
+                interactions :obj:`[2, E]`; the fitted ones when :obj:`None`.
+                The item-item models (:class:`GFCF`, :class:`EASE`,
+                :class:`ItemKNN`) score each user's row of it against their
+                fitted item-item weights, so it may differ from the fitted
+                data; :class:`IALS` and :class:`MostPopular` score with their
+                fitted factors. (default: :obj:`None`)
             src_index (torch.Tensor, optional): User ids; all users when
                 :obj:`None`. (default: :obj:`None`)
             k (int, optional): Items per user. (default: :obj:`20`)
-            exclude_edge_index (torch.Tensor, optional): :obj:`[2, E']`
-                (user, item) pairs never to recommend, typically the training
-                edges. (default: :obj:`None`)
+            exclude_edge_index (torch.Tensor or list, optional):
+                :obj:`[2, E']` (user, item) pairs never to recommend, or a
+                list/tuple of such tensors. (default: :obj:`None`)
             chunk_size (int, optional): Users scored at once.
                 (default: :obj:`None`)
+            exclude_seen (bool, optional): Also exclude the observed
+                interactions (:obj:`edge_index`, else the fitted ones).
+                (default: :obj:`False`)
+            return_scores (bool, optional): Return :obj:`(ids, scores)`
+                (the scores of :meth:`score`; for :class:`MostPopular` the
+                item's popularity rank, higher is more popular) instead of
+                :obj:`ids`. (default: :obj:`False`)
 
         Shapes:
-            - **output:** :math:`(|\text{src\_index}|, k)`
+            - **output:** :math:`(|\text{src\_index}|, k)` (twice with
+              :obj:`return_scores`)
         """
         from pyg_simce.baselines.evaluation import iter_score_topk
-        from pyg_simce.metrics.topk import _check_src_index, build_exclusion
+        from pyg_simce.metrics.topk import _check_src_index, \
+            build_exclusion, exclusion_list
         self._check_fitted()
         check_positive('k', k, integer=True)
         if k > self.num_items:
@@ -217,13 +268,92 @@ class BaselineRecommender:
         history = self.history(edge_index) if self._uses_history else None
         users = _check_src_index(src_index, self.num_users,
                                  torch.device('cpu'))
-        exclusions = build_exclusion(exclude_edge_index, self.num_users,
-                                     self.num_items)
+        exclude = exclusion_list(exclude_edge_index, self.num_users,
+                                 self.num_items)
+        if exclude_seen:
+            exclude.append(self.train_edge_index if edge_index is None else
+                           edge_index)
+        exclusions = build_exclusion(exclude, self.num_users, self.num_items)
         out = torch.empty(users.numel(), k, dtype=torch.long)
-        for start, index in iter_score_topk(self, users, k, exclusions,
-                                            chunk_size, history):
+        scores = torch.empty(users.numel(), k) if return_scores else None
+        for start, value, index in iter_score_topk(self, users, k,
+                                                   exclusions, chunk_size,
+                                                   history):
             out[start:start + index.size(0)] = index
-        return out
+            if scores is not None:
+                scores[start:start + index.size(0)] = value
+        return (out, scores) if return_scores else out
+
+    # Saving and loading ######################################################
+
+    def init_args(self) -> Dict[str, Any]:
+        r"""The constructor arguments that rebuild this model (read from
+        the attributes named like the arguments)."""
+        params = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in params
+                if name not in ('self', 'args', 'kwargs')}
+
+    def save(self, path: Union[str, os.PathLike], *,
+             user_raw_id: Any = None, item_raw_id: Any = None,
+             metadata: Optional[Dict[str, Any]] = None) -> pathlib.Path:
+        r"""Writes the fitted model to one file that :meth:`load` (or
+        :func:`pyg_simce.load`) rebuilds without fitting again, in the
+        format of the models' :meth:`~pyg_simce.nn.models.MF.save` (see
+        :mod:`pyg_simce.model_file`): the constructor arguments, the fitted
+        arrays (as tensors), the training graph and the raw-id maps.
+
+        Args:
+            path (str or os.PathLike): The file; its folder must exist.
+            user_raw_id (torch.Tensor or list, optional): Raw user ids; those
+                of the fitted data by default. (default: :obj:`None`)
+            item_raw_id (torch.Tensor or list, optional): Raw item ids.
+                (default: :obj:`None`)
+            metadata (dict, optional): Plain values stored with the model.
+                (default: :obj:`None`)
+        """
+        from pyg_simce.model_file import save_model_file
+        self._check_fitted()
+        return save_model_file(
+            self, path, init_args=self.init_args(),
+            state=dict(self._file_state(), fit_seconds=self.fit_seconds),
+            num_users=self.num_users, num_items=self.num_items,
+            edge_index=self.train_edge_index,
+            user_raw_id=(self.user_raw_id if user_raw_id is None else
+                         user_raw_id),
+            item_raw_id=(self.item_raw_id if item_raw_id is None else
+                         item_raw_id), metadata=metadata)
+
+    @classmethod
+    def load(cls, path: Union[str, os.PathLike]) -> 'BaselineRecommender':
+        r"""Rebuilds a fitted model written by :meth:`save`; refuses a
+        file of another class."""
+        from pyg_simce.model_file import load_model
+        return load_model(path, 'cpu', expected=cls)
+
+    @classmethod
+    def _from_model_file(cls, content: Dict[str, Any],
+                         map_location: Any) -> 'BaselineRecommender':
+        model = cls(**content['init_args'])
+        model.num_users = int(content['num_users'])
+        model.num_items = int(content['num_items'])
+        edge_index = content['edge_index'].cpu().long()
+        model._history = interaction_matrix(edge_index, model.num_users,
+                                            model.num_items)
+        state = {k: (v.cpu() if isinstance(v, Tensor) else v)
+                 for k, v in content['state'].items()}
+        model.fit_seconds = state.pop('fit_seconds', None)
+        model._set_file_state(state)
+        model.user_raw_id = content.get('user_raw_id')
+        model.item_raw_id = content.get('item_raw_id')
+        return model
+
+    def _file_state(self) -> Dict[str, Any]:
+        r"""The fitted arrays as tensors and plain values (subclasses)."""
+        raise NotImplementedError
+
+    def _set_file_state(self, state: Dict[str, Any]) -> None:
+        r"""Restores what :meth:`_file_state` returned (subclasses)."""
+        raise NotImplementedError
 
     #: Whether the scores read the users' interaction rows (item-item models).
     _uses_history = True

@@ -69,6 +69,12 @@ class EASE(BaselineRecommender):
         prec.diagonal().zero_()
         self.weight = prec.to(torch.float32)
 
+    def _file_state(self) -> dict:
+        return {'weight': self.weight}
+
+    def _set_file_state(self, state: dict) -> None:
+        self.weight = state['weight']
+
     def _score(self, users: np.ndarray, history) -> np.ndarray:
         rows = torch.from_numpy(history[users].toarray())
         return (rows @ self.weight).numpy()

@@ -20,11 +20,12 @@ def iter_score_topk(
     exclusions: List[PositiveIndex],
     chunk_size: Optional[int] = None,
     history: Any = None,
-) -> Iterator[Tuple[int, Tensor]]:
-    r"""Yields :obj:`(start, topk_index)` for consecutive chunks of
-    :obj:`users`: the chunk's dense scores from :obj:`model.score`, the
+) -> Iterator[Tuple[int, Tensor, Tensor]]:
+    r"""Yields :obj:`(start, topk_value, topk_index)` for consecutive chunks
+    of :obj:`users`: the chunk's dense scores from :obj:`model.score`, the
     excluded pairs set to :math:`-\infty`, the top-:obj:`k` items in
-    decreasing order and :obj:`-1` in slots only excluded items could fill
+    decreasing order and :obj:`-1` (value :math:`-\infty`) in slots only
+    excluded items could fill
     (the masking of :func:`~pyg_simce.metrics.topk_items`)."""
     if chunk_size is None:
         chunk_size = max(1, CHUNK_BYTES // (4 * max(1, model.num_items)))
@@ -43,7 +44,7 @@ def iter_score_topk(
             scores[batch[keep], items[keep]] = neg_inf
         value, index = torch.topk(scores, k, dim=1, sorted=True)
         index.masked_fill_(value == neg_inf, -1)
-        yield start, index
+        yield start, value, index
 
 
 def evaluate_baseline(
@@ -99,7 +100,7 @@ def evaluate_baseline(
         ex.to(torch.device('cpu'))
     users = (target.degree > 0).nonzero().view(-1)
     topk = torch.empty(users.numel(), kmax, dtype=torch.long)
-    for start, index in iter_score_topk(model, users, kmax, exclusions,
-                                        chunk_size, history):
+    for start, _, index in iter_score_topk(model, users, kmax, exclusions,
+                                           chunk_size, history):
         topk[start:start + index.size(0)] = index
     return summarize_topk(topk, users, target, ks, return_per_user)

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from pyg_simce.baselines.base import BaselineRecommender, check_positive, \
-    require_scipy
+    csr_from_state, csr_to_state, require_scipy
 from pyg_simce.nn.conv.sparse_adjacency import _csr
 
 
@@ -109,13 +109,7 @@ class GFCF(BaselineRecommender):
         d_u = sp.diags(self._power(user_deg, -self.alpha0))
         d_i = self._power(item_deg, -self.alpha1)
         norm = (d_u @ matrix.astype(np.float64) @ sp.diags(d_i)).tocsr()
-        self.norm_adj = norm.astype(np.float32)
-        self.norm_adj_t = self.norm_adj.T.tocsr()
-        # The sparse-dense product of scoring runs multi-threaded in torch.
-        t = self.norm_adj_t
-        self._norm_adj_t = _csr(torch.from_numpy(t.indptr.astype(np.int64)),
-                                torch.from_numpy(t.indices.astype(np.int64)),
-                                torch.from_numpy(t.data), t.shape)
+        self._set_norm_adj(norm.astype(np.float32))
         if self.alpha > 0:
             rng = np.random.default_rng(self.seed)
             if self.svd == 'lanczos':
@@ -125,9 +119,33 @@ class GFCF(BaselineRecommender):
                 v = self._randomized_right_vectors(norm, rng)
             # D_I^{-alpha1} V and D_I^{alpha1} V (items without training
             # interactions: 0 on both sides).
-            self.user_lowpass = (d_i[:, None] * v).astype(np.float32)
-            self.item_lowpass = (self._power(item_deg, self.alpha1)[:, None] *
-                                 v).astype(np.float32)
+            # C order, as a loaded model file has them (the BLAS summation
+            # order, and so the last bit of a score, follows the layout).
+            self.user_lowpass = np.ascontiguousarray(
+                d_i[:, None] * v, dtype=np.float32)
+            self.item_lowpass = np.ascontiguousarray(
+                self._power(item_deg, self.alpha1)[:, None] * v,
+                dtype=np.float32)
+
+    def _set_norm_adj(self, norm_adj) -> None:
+        self.norm_adj = norm_adj
+        self.norm_adj_t = self.norm_adj.T.tocsr()
+        # The sparse-dense product of scoring runs multi-threaded in torch.
+        t = self.norm_adj_t
+        self._norm_adj_t = _csr(torch.from_numpy(t.indptr.astype(np.int64)),
+                                torch.from_numpy(t.indices.astype(np.int64)),
+                                torch.from_numpy(t.data), t.shape)
+
+    def _file_state(self) -> dict:
+        return {'norm_adj': csr_to_state(self.norm_adj),
+                'user_lowpass': self.user_lowpass,
+                'item_lowpass': self.item_lowpass}
+
+    def _set_file_state(self, state: dict) -> None:
+        self._set_norm_adj(csr_from_state(state['norm_adj']))
+        for name in ('user_lowpass', 'item_lowpass'):
+            value = state.get(name)
+            setattr(self, name, None if value is None else value.numpy())
 
     def _randomized_right_vectors(self, norm, rng) -> np.ndarray:
         num_items = norm.shape[1]

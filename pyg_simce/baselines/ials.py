@@ -131,6 +131,21 @@ class IALS(BaselineRecommender):
         return (torch.from_numpy(np.array(self.model.user_factors)),
                 torch.from_numpy(np.array(self.model.item_factors)))
 
+    def _file_state(self) -> dict:
+        x, y = self.get_embedding()
+        return {'user_factors': x, 'item_factors': y}
+
+    def _set_file_state(self, state: dict) -> None:
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1, 'blas'):
+            self.model = _implicit_als()(
+                factors=self.factors, regularization=self.regularization,
+                alpha=self.alpha, iterations=self.iterations,
+                use_cg=self.use_cg, random_state=self.seed,
+                num_threads=self.num_threads, calculate_training_loss=False)
+        self.model.user_factors = state['user_factors'].numpy()
+        self.model.item_factors = state['item_factors'].numpy()
+
     def _score(self, users: np.ndarray, history) -> np.ndarray:
         x = np.asarray(self.model.user_factors)[users]
         return x @ np.asarray(self.model.item_factors).T

@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from pyg_simce.baselines.base import BaselineRecommender, check_positive
+from pyg_simce.baselines.base import BaselineRecommender, check_positive, \
+    csr_from_state, csr_to_state
 
 
 class ItemKNN(BaselineRecommender):
@@ -70,6 +71,12 @@ class ItemKNN(BaselineRecommender):
              (np.concatenate(rows) if rows else np.zeros(0, np.int64),
               np.concatenate(cols) if cols else np.zeros(0, np.int64))),
             shape=(num_items, num_items), dtype=np.float32)
+
+    def _file_state(self) -> dict:
+        return {'weight': csr_to_state(self.weight)}
+
+    def _set_file_state(self, state: dict) -> None:
+        self.weight = csr_from_state(state['weight'])
 
     def _score(self, users: np.ndarray, history) -> np.ndarray:
         return (history[users] @ self.weight).toarray()

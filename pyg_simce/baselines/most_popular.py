@@ -37,6 +37,12 @@ class MostPopular(BaselineRecommender):
         return (torch.ones(self.num_users, 1, dtype=torch.float64),
                 self.item_score.view(-1, 1).clone())
 
+    def _file_state(self) -> dict:
+        return {'item_score': self.item_score}
+
+    def _set_file_state(self, state: dict) -> None:
+        self.item_score = state['item_score'].to(torch.float64)
+
     def _score(self, users: np.ndarray, history) -> np.ndarray:
         # float32 would merge the tie-break into the degree for large
         # catalogues: rank in float64, return the rank position instead.

@@ -5,6 +5,9 @@ r"""The ``pyg-simce`` command line (also ``python -m pyg_simce``).
     pyg-simce train --dataset synthetic --model lightgcn --layers 2 \
         --loss simce --epochs 30 --out runs/result.json
     pyg-simce eval --checkpoint runs/ckpt/last.pt
+    pyg-simce train --dataset synthetic --epochs 30 --save-model runs/model.pt
+    pyg-simce recommend --model-file runs/model.pt --users all --k 10 \
+        --exclude-seen --out runs/recommendations.csv
     pyg-simce data stats ml-100k
     pyg-simce data stats --data DIR --format lightgcn
 
@@ -14,8 +17,9 @@ without a traceback.
 
 :mod:`~pyg_simce.cli.parser` builds the options,
 :mod:`~pyg_simce.cli.validation` checks them before anything is loaded,
-:mod:`~pyg_simce.cli.commands` runs ``train``, ``eval`` and ``data stats``
-and :mod:`~pyg_simce.cli.output` writes their lines and JSON files.
+:mod:`~pyg_simce.cli.commands` runs ``train``, ``eval`` and ``data stats``,
+:mod:`~pyg_simce.cli.recommend_command` runs ``recommend``, and
+:mod:`~pyg_simce.cli.output` writes their lines and JSON files.
 """
 import sys
 from typing import Any, List, Optional, Sequence
@@ -58,8 +62,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, 'handler', None) is None:
-        _fail("expected a command: train, eval or data (see 'pyg-simce "
-              "--help')")
+        _fail("expected a command: train, eval, recommend or data (see "
+              "'pyg-simce --help')")
     try:
         return int(args.handler(args) or 0)
     except ConfigMismatchError as e:

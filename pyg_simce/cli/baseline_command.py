@@ -183,6 +183,8 @@ def train_baseline(args: argparse.Namespace) -> int:
     })
     if args.out:
         _write_json(args.out, payload)
+    from pyg_simce.cli.recommend_command import save_trained_model
+    save_trained_model(args, model, split.train, config)
     print(f'{args.model} fitted in {model.fit_seconds:.2f} s (no training '
           f'loop)')
     _print_results(results, args.out)

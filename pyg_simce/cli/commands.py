@@ -21,6 +21,7 @@ from pyg_simce.cli.validation import (
     _resolve_device,
     _resolve_threads,
     validate_data_args,
+    validate_output_args,
     validate_train_args,
 )
 
@@ -49,6 +50,9 @@ def load_split(args: argparse.Namespace) -> Any:
         if args.synthetic_items is not None:
             kwargs['num_items'] = args.synthetic_items
     kwargs['seed'] = args.seed
+    if name.strip().lower() != 'synthetic':  # the error names --data-root
+        from pyg_simce._dataset_names import find_data_root
+        find_data_root(args.data_root, flag='--data-root')
     return data_pkg.load_dataset(name, root=args.data_root, **kwargs)
 
 
@@ -102,7 +106,9 @@ def build_loss(args: argparse.Namespace) -> Any:
 
 def _cli_config(args: argparse.Namespace,
                 resolved: Dict[str, Any]) -> Dict[str, Any]:
-    skip = {'handler', 'command', 'name', 'data_command'}
+    # --save-model names an output, like --out: not part of the run's
+    # options (a resume may name another file).
+    skip = {'handler', 'command', 'name', 'data_command', 'save_model'}
     cfg = {k: v for k, v in vars(args).items() if k not in skip}
     cfg.update(resolved)
     if cfg.get('k') is not None:
@@ -160,6 +166,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     Under ``torchrun`` (:obj:`WORLD_SIZE > 1`) every process runs this with
     the same options inside a process group; rank 0 alone prints and writes
     the results, log and checkpoints."""
+    validate_output_args(args)  # before any data is read
     from pyg_simce.cli.baseline_command import BASELINE_MODELS, \
         check_baseline_flags, train_baseline
     if args.model in BASELINE_MODELS:
@@ -231,6 +238,9 @@ def _train(args: argparse.Namespace, resolved: Dict[str, Any],
         return 0
     if args.out:
         _write_json(args.out, payload)
+    from pyg_simce.cli.recommend_command import save_trained_model
+    save_trained_model(args, trainer.model, split.train,
+                       trainer.config['cli'])
 
     sel = ('selected on valid' if results['eval_split'] == 'valid' else
            'no validation split: selected on test')
@@ -245,6 +255,7 @@ def _train(args: argparse.Namespace, resolved: Dict[str, Any],
 
 def cmd_eval(args: argparse.Namespace) -> int:
     r"""``pyg-simce eval``: re-evaluates the best model of a checkpoint."""
+    validate_output_args(args)  # before the checkpoint is read
     path = Path(args.checkpoint)
     if path.is_dir():
         path = path / 'last.pt'

@@ -10,6 +10,7 @@ from pyg_simce.cli.baseline_command import (
     add_baseline_arguments,
 )
 from pyg_simce.cli.output import PROG, _fail
+from pyg_simce.cli.recommend_command import add_recommend_parser
 from pyg_simce.cli.validation import (
     FORMATS,
     LOSSES,
@@ -316,10 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument('--log-file', dest='log', metavar='LOG.jsonl',
                    help='JSON-lines log, one line per epoch (default: '
                    'CHECKPOINT_DIR/log.jsonl with --checkpoint-dir)')
+    g.add_argument('--save-model', metavar='MODEL.pt',
+                   help="write the trained model here, for 'pyg-simce "
+                   "recommend' and pyg_simce.load")
     g.add_argument('--checkpoint-dir', metavar='DIR',
                    help='write a resumable checkpoint here every epoch')
     g.add_argument('--resume', action='store_true',
-                   help='continue from the checkpoint in --checkpoint-dir')
+                   help='continue from the checkpoint in --checkpoint-dir '
+                   '(a fresh run, said so, when it holds none)')
     g.add_argument('--fresh', action='store_true',
                    help='start over in a --checkpoint-dir that holds a '
                    'checkpoint, after moving its checkpoints and log into '
@@ -353,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help='write the metrics (JSON) here')
     e.add_argument('--quiet', action='store_true')
     e.set_defaults(handler=cmd_eval)
+    add_recommend_parser(sub)
 
     # data ####################################################################
     d = sub.add_parser('data', help='inspect data sets')

@@ -2,8 +2,9 @@ r"""The accepted option values and the checks of the command line, run
 before any data set is read or model is built."""
 import argparse
 import math
+import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from pyg_simce.train import defaults as train_defaults
 
@@ -55,6 +56,8 @@ def validate_data_args(args: argparse.Namespace) -> None:
                                 f"'{args.data}'")
     if args.data is None and args.dataset is None:
         args.dataset = 'synthetic'
+    if args.dataset is not None:
+        _check_dataset(args.dataset, getattr(args, 'data_root', None))
     if args.ratios is not None:
         if len(args.ratios) not in (2, 3):
             raise CLIError(f"--ratios expected 2 or 3 values TRAIN,VALID,TEST "
@@ -76,6 +79,66 @@ def validate_data_args(args: argparse.Namespace) -> None:
         if value < 1:
             raise CLIError(f"{_flag(name)} expected a positive integer "
                            f"(got {value})")
+
+
+def _check_dataset(name: str, root: Optional[str]) -> None:
+    # The name and the data root, with the standard library alone (the data
+    # package imports torch).
+    from pyg_simce._dataset_names import find_data_root, is_dataset_name, \
+        unknown_name_message
+    if not is_dataset_name(name):
+        raise CLIError(unknown_name_message(name))
+    if name.strip().lower() != 'synthetic':
+        find_data_root(root, flag='--data-root')
+
+
+# Output options: flag -> attribute (a file written by the command).
+_OUTPUT_FILES = (('--out', 'out'), ('--log-file', 'log'),
+                 ('--save-model', 'save_model'))
+
+
+def _nearest_existing(path: Path) -> Path:
+    # The path itself or its closest existing ancestor.
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_writable_folder(flag: str, path: Path, folder: Path) -> None:
+    # Missing folders are created by the writers: the nearest existing one
+    # must be a writable directory.
+    existing = _nearest_existing(folder)
+    if not existing.is_dir():
+        raise CLIError(f"{flag} {path} expected a path inside a folder (got "
+                       f"'{existing}', which is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CLIError(f"{flag} {path} expected a writable folder (got "
+                       f"'{existing}', which is not writable)")
+
+
+def validate_output_args(args: argparse.Namespace) -> None:
+    r"""Checks the paths the command will write (:obj:`--out`,
+    :obj:`--log-file`, :obj:`--save-model`, :obj:`--checkpoint-dir`)
+    before any data is read: a file must not be an existing directory and
+    a folder not an existing file, and the nearest existing folder of each
+    must be writable (missing folders are created when writing)."""
+    for flag, name in _OUTPUT_FILES:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        path = Path(value).expanduser()
+        if path.is_dir():
+            raise CLIError(f"{flag} {value} expected a file path (got an "
+                           f"existing directory)")
+        _check_writable_folder(flag, Path(value), path.parent)
+    value = getattr(args, 'checkpoint_dir', None)
+    if value is not None:
+        path = Path(value).expanduser()
+        if path.exists() and not path.is_dir():
+            raise CLIError(f"--checkpoint-dir {value} expected a folder (got "
+                           f"an existing file)")
+        _check_writable_folder('--checkpoint-dir', Path(value), path)
 
 
 def _resolve_device(text: str) -> str:

@@ -12,6 +12,7 @@ from pyg_simce.data.bipartite_data import (
     remap_ids,
 )
 from pyg_simce.data.lightgcn_reader import read_lightgcn
+from pyg_simce.data.raw_ids import to_raw_ids
 from pyg_simce.data.delimited_reader import (
     read_csv,
     read_movielens,
@@ -58,6 +59,7 @@ __all__ = [
     'build_hetero_data',
     'raw_to_id',
     'remap_ids',
+    'to_raw_ids',
     'read_lightgcn',
     'read_csv',
     'read_movielens',

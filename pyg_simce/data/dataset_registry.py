@@ -17,24 +17,19 @@ from pyg_simce.data.k_core import k_core as _k_core
 from pyg_simce.data.lightgcn_reader import read_lightgcn
 from pyg_simce.data.splitting import given_split, split_data
 from pyg_simce.data.synthetic_generator import make_synthetic
+from pyg_simce._dataset_names import (  # noqa: F401 (re-exported)
+    DATA_ENV,
+    IRBENCH,
+    LIGHTGCN_DIRS,
+    REPO_ROOT,
+    find_data_root,
+    unknown_name_message,
+)
 
 PathLike = Union[str, os.PathLike]
 
-#: The environment variable naming the data root.
-DATA_ENV = 'PYG_SIMCE_DATA'
-#: IR-Benchmark data sets known to the registry (any other directory under
-#: ``irbench/`` is found too).
-IRBENCH = ('amazon2014-beauty', 'amazon2014-cd', 'amazon2014-health',
-           'amazon2014-movie', 'douban-music', 'movielens-1m')
-#: Pre-split data sets in the LightGCN format: name -> directory.
-LIGHTGCN_DIRS = {
-    'gowalla': 'gowalla',
-    'yelp2018': 'yelp2018',
-    'amazon-book': 'amazon-book',
-    'ml-1m': 'ml-1m-ultragcn',
-}
 FORMATS = ('lightgcn', 'movielens', 'tsv', 'csv')
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = REPO_ROOT  # tests point it elsewhere
 
 
 def resolve_data_root(root: Optional[PathLike] = None) -> Path:
@@ -47,32 +42,10 @@ def resolve_data_root(root: Optional[PathLike] = None) -> Path:
     else ``../shared/data`` beside the repository checkout when it exists.
 
     Raises:
-        FileNotFoundError: naming every place tried.
+        FileNotFoundError: naming each place tried once, and
+            ``docs/data.rst`` for the expected layout.
     """
-    if root is not None:
-        path = Path(root).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(f"data root '{path}' (argument 'root') "
-                                    f'is not a directory')
-        return path
-    env = os.environ.get(DATA_ENV)
-    if env:
-        path = Path(env).expanduser()
-        if not path.is_dir():
-            raise FileNotFoundError(f"data root '{path}' (from ${DATA_ENV}) "
-                                    f'is not a directory')
-        return path
-    candidates = [
-        Path.cwd().parent / 'shared' / 'data',
-        _REPO_ROOT.parent / 'shared' / 'data',
-    ]
-    for path in candidates:
-        if path.is_dir():
-            return path
-    tried = ', '.join(f"'{p}'" for p in candidates)
-    raise FileNotFoundError(f'no data root found: pass root=..., set '
-                            f'${DATA_ENV}, or place the data in '
-                            f'../shared/data (tried {tried})')
+    return find_data_root(root, _REPO_ROOT)
 
 
 def _find(directory: Path, names: Sequence[str]) -> Optional[Path]:
@@ -300,9 +273,7 @@ def load_dataset(name: str, root: Optional[PathLike] = None,
             '/' not in key[len('irbench/'):]:
         return _call(_load_irbench(key), f"data set '{key}'",
                      dict(kwargs, root=root))
-    raise ValueError(f"unknown data set {name!r}: expected one of "
-                     f"{registered_datasets()} (or 'irbench/<name>' for "
-                     f'another directory under irbench/)')
+    raise ValueError(unknown_name_message(name))
 
 
 def load_data_dir(path: PathLike, format: str, **kwargs: Any

@@ -5,6 +5,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from pyg_simce.nn.conv.norm import check_edge_index
 from pyg_simce.sampler.positive_index import PositiveIndex
 
 #: A set of (user, item) pairs to mask: an edge index, a prebuilt
@@ -80,6 +81,24 @@ def build_exclusion(exclude: Exclusion, num_users: int, num_items: int,
         except ValueError as e:
             raise ValueError(f"'{name}': {e}") from None
     return out
+
+
+def exclusion_list(exclude: Exclusion, num_users: int,
+                   num_items: int) -> list:
+    r"""Checks an :obj:`exclude_edge_index` argument (:obj:`None`, a
+    :obj:`[2, E]` tensor, a :class:`~pyg_simce.sampler.PositiveIndex` or a
+    list/tuple of those) and returns it as a list."""
+    if exclude is None:
+        return []
+    items = list(exclude) if isinstance(exclude, (list, tuple)) else \
+        [exclude]
+    for i, ex in enumerate(items):
+        if isinstance(ex, Tensor):
+            name = ('exclude_edge_index' if len(items) == 1 and
+                    not isinstance(exclude, (list, tuple)) else
+                    f'exclude_edge_index[{i}]')
+            check_edge_index(ex, (num_users, num_items), name=name)
+    return items
 
 
 def _check_src_index(src_index: Optional[Tensor], num_users: int,
@@ -234,7 +253,8 @@ def topk_items(
     src_index: Optional[Tensor] = None,
     exclude_edge_index: Exclusion = None,
     chunk_size: Optional[int] = None,
-) -> Tensor:
+    return_scores: bool = False,
+) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     r"""Returns the top-:math:`k` items of every (selected) user under dot
     product scores :math:`s_{ui} = \mathbf{e}_u^{\top} \mathbf{e}_i`, scoring
     the whole catalogue in user chunks so that memory stays bounded by
@@ -247,7 +267,8 @@ def topk_items(
     where :math:`\mathcal{E}_u` are the user's excluded items (typically
     the training items). Excluded items are never returned: when a user has
     fewer than :math:`k` admissible items, the remaining slots hold
-    :obj:`-1`.
+    :obj:`-1` (score :math:`-\infty`); map ids to raw ids with
+    :func:`~pyg_simce.data.to_raw_ids`, which refuses :obj:`-1`.
 
     Args:
         user_emb (torch.Tensor): User embeddings of all users.
@@ -266,6 +287,9 @@ def topk_items(
         chunk_size (int, optional): Users scored at once; by default chosen
             so that a chunk of scores stays below 256 MB.
             (default: :obj:`None`)
+        return_scores (bool, optional): Also return the scores of the
+            returned items, :obj:`(ids, scores)`; :math:`-\infty` in the
+            :obj:`-1` slots. (default: :obj:`False`)
 
     Shapes:
         - **user_emb**: :obj:`[num_users, d]`
@@ -291,12 +315,19 @@ def topk_items(
 
     out = torch.empty(users.numel(), k, dtype=torch.long,
                       device=user_emb.device)
+    scores = None
+    if return_scores:
+        scores = torch.empty(users.numel(), k, device=user_emb.device,
+                             dtype=torch.promote_types(user_emb.dtype,
+                                                       item_emb.dtype))
     with torch.no_grad():
         for start, value, index in iter_topk(user_emb.detach(),
                                              item_emb.detach(), k, users,
                                              exclusions, chunk_size):
             out[start:start + index.size(0)] = index
-    return out
+            if scores is not None:
+                scores[start:start + index.size(0)] = value
+    return (out, scores) if return_scores else out
 
 
 __all__ = ['topk_items', 'default_chunk_size']

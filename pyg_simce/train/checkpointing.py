@@ -171,16 +171,20 @@ class CheckpointingMixin:
             except RuntimeError:  # pragma: no cover - different GPU count
                 pass
 
-    def resume(self, path: Optional[Union[str, Path]] = None) -> Path:
+    def resume(self, path: Optional[Union[str, Path]] = None
+               ) -> Optional[Path]:
         r"""Loads the checkpoint :obj:`path`, by default the latest one in
         :obj:`checkpoint_dir`, into this trainer and returns its path.
 
         Without :obj:`path`, a damaged :obj:`last.pt` makes it fall back to
         the previous checkpoint :obj:`prev.pt` (if kept and intact), and it
-        says so on stderr.
+        says so on stderr.  A :obj:`checkpoint_dir` that is missing or holds
+        no checkpoint leaves the trainer as it is (a fresh run), says so on
+        stderr (:obj:`no checkpoint in 'DIR'; starting a fresh run`) and
+        returns :obj:`None`.
 
         Raises:
-            FileNotFoundError: If there is no checkpoint.
+            FileNotFoundError: If the given :obj:`path` does not exist.
             ValueError: If the checkpoint is damaged (and no intact previous
                 one is kept).
             ConfigMismatchError: If it was written with incompatible options.
@@ -189,6 +193,13 @@ class CheckpointingMixin:
             if self.checkpoint_dir is None:
                 raise ValueError("resuming expected a 'checkpoint_dir' "
                                  "(got None)")
+            folder = self.checkpoint_dir
+            if not (folder / LAST_CHECKPOINT).is_file() and \
+                    not (folder / PREVIOUS_CHECKPOINT).is_file():
+                if self.rank == 0:
+                    print(f"no checkpoint in '{folder}'; starting a fresh "
+                          f"run", file=sys.stderr)
+                return None
             path, state = self._load_latest()
         else:
             path = Path(path)

@@ -293,7 +293,10 @@ class Trainer(TrainingLoopMixin, CheckpointingMixin, EvaluationMixin):
         if progress is None:
             progress = (not quiet) and stderr_is_tty()
         self.progress = bool(progress)
-        self.reporter = Reporter(self.metric, self.quiet, self.progress)
+        self.reporter = Reporter(self.metric, self.quiet, self.progress,
+                                 epochs=self.epochs,
+                                 early_stopping=self.patience is not None,
+                                 time_budget=self.time_budget)
         self.log_path = None if log_path is None else Path(log_path)
         self.checkpoint_dir = (None if checkpoint_dir is None else
                                Path(checkpoint_dir))
@@ -343,6 +346,7 @@ class Trainer(TrainingLoopMixin, CheckpointingMixin, EvaluationMixin):
         self._resume_step = 0
         self._resume_generator_state: Optional[Tensor] = None
         self._resume_partial: Tuple[float, int, float] = (0.0, 0, 0.0)
+        self._log_position = 0  # log bytes of the run resumed (none yet)
 
     # Configuration ###########################################################
 

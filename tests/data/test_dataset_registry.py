@@ -189,3 +189,28 @@ def test_load_data_dir_missing_file_names_the_folder_once(tmp_path):
     assert f"data set '{tmp_path}'" in message
     assert str(tmp_path / 'train.txt') in message
     assert "''" not in message
+
+
+def test_missing_root_message_names_root_and_each_path_once(tmp_path,
+                                                             monkeypatch):
+    monkeypatch.delenv('PYG_SIMCE_DATA', raising=False)
+    (tmp_path / 'repo').mkdir()
+    monkeypatch.chdir(tmp_path / 'repo')
+    # The working folder is the checkout: one folder to search, named once.
+    monkeypatch.setattr(dataset_registry, '_REPO_ROOT', tmp_path / 'repo')
+    with pytest.raises(FileNotFoundError) as info:
+        load_dataset('gowalla')
+    searched = tmp_path / 'shared' / 'data'
+    assert str(info.value) == (
+        "no data root found: pass root=..., set $PYG_SIMCE_DATA, or create "
+        f"one of the searched folders ('{searched}'); docs/data.rst "
+        "describes the expected layout")
+
+
+def test_unknown_name_suggests_the_closest(tmp_path):
+    with pytest.raises(ValueError, match="unknown data set 'gowala'; did "
+                       "you mean 'gowalla'\\? expected one of"):
+        load_dataset('gowala', root=tmp_path)
+    with pytest.raises(ValueError, match="did you mean 'irbench/douban-"
+                       "music'"):
+        load_dataset('douban-musik', root=tmp_path)

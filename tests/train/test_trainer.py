@@ -223,8 +223,35 @@ def test_resume_with_incompatible_options_names_them(split, tmp_path):
     names = {d[0] for d in info.value.differences}
     assert names == {'lr', 'batch_size'}
     assert 'lr' in str(info.value)
-    with pytest.raises(FileNotFoundError, match='no checkpoint'):
-        _trainer(split, checkpoint_dir=tmp_path / 'empty').fit(resume=True)
+
+
+@pytest.mark.parametrize('folder', ['missing', 'empty'])
+def test_resume_without_a_checkpoint_starts_a_fresh_run(split, tmp_path,
+                                                         capsys, folder):
+    ckpt = tmp_path / 'ckpt'
+    if folder == 'empty':
+        ckpt.mkdir()
+    trainer = _trainer(split, epochs=2, checkpoint_dir=ckpt,
+                       log_path=ckpt / 'log.jsonl')
+    result = trainer.fit(resume=True)
+    err = capsys.readouterr().err
+    assert f"no checkpoint in '{ckpt}'; starting a fresh run" in err
+    assert result['epochs_run'] == 2
+    assert load_checkpoint(ckpt / 'last.pt')['epoch'] == 2
+    assert [r['epoch'] for r in
+            JSONLinesLogger.read(ckpt / 'log.jsonl')] == [1, 2]
+    # The same run without resume=True gives the same model.
+    plain = _trainer(split, epochs=2)
+    plain.fit()
+    got, want = _params(trainer.model), _params(plain.model)
+    assert got.keys() == want.keys()
+    assert all(torch.equal(got[k], want[k]) for k in got)
+
+
+def test_resume_from_a_damaged_checkpoint_is_still_an_error(split, tmp_path):
+    (tmp_path / 'last.pt').write_bytes(b'not a checkpoint')
+    with pytest.raises(ValueError, match='last.pt'):
+        _trainer(split, checkpoint_dir=tmp_path).fit(resume=True)
 
 
 def test_checkpoint_loads_with_weights_only(split, tmp_path):

@@ -1,4 +1,7 @@
-from typing import Any, Callable, Hashable, Optional, Tuple
+import inspect
+import os
+import pathlib
+from typing import Any, Callable, Dict, Hashable, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -52,6 +55,12 @@ class RecommenderBase(torch.nn.Module):
         self.item_embedding = Embedding(num_items, embedding_dim)
         self._cache = AdjacencyCache()
         self._checked = AdjacencyCache()
+        #: The training graph a loaded model propagates over and excludes
+        #: with :obj:`exclude_seen` (set by :meth:`load`), and the raw-id
+        #: vocabularies of users and items (:obj:`None` when unknown).
+        self.train_edge_index: Optional[Tensor] = None
+        self.user_raw_id: Any = None
+        self.item_raw_id: Any = None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -174,30 +183,49 @@ class RecommenderBase(torch.nn.Module):
     @torch.no_grad()
     def recommend(
         self,
-        edge_index: Tensor,
+        edge_index: Optional[Tensor] = None,
         src_index: Optional[Tensor] = None,
         k: int = 20,
-        exclude_edge_index: Optional[Tensor] = None,
-    ) -> Tensor:
+        exclude_edge_index: Any = None,
+        *,
+        exclude_seen: bool = False,
+        return_scores: bool = False,
+        chunk_size: Optional[int] = None,
+    ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         r"""Returns the top-:obj:`k` items of every user in :obj:`src_index`
         by dot-product score over the whole catalogue, scored in user chunks
         (memory bounded by the chunk, never users :math:`\times` items), never
-        returning a pair of :obj:`exclude_edge_index`; a user with fewer than
-        :obj:`k` admissible items gets :obj:`-1` in the remaining slots.
+        returning an excluded pair.
+
+        A user with fewer than :obj:`k` admissible items gets the id
+        :obj:`-1` with score :math:`-\infty` in the remaining slots (the
+        shape stays :obj:`[n, k]`); it is not an item:
+        :func:`~pyg_simce.data.to_raw_ids` refuses it.
 
         Args:
-            edge_index (torch.Tensor): The training edges to propagate over.
+            edge_index (torch.Tensor, optional): The training edges to
+                propagate over; the model's :attr:`train_edge_index` (set by
+                :meth:`load`) when :obj:`None`. (default: :obj:`None`)
             src_index (torch.Tensor, optional): User ids; all users when
                 :obj:`None`. (default: :obj:`None`)
             k (int, optional): Items per user. (default: :obj:`20`)
-            exclude_edge_index (torch.Tensor, optional): :obj:`[2, E']`
-                (user, item) pairs never to recommend, typically the training
-                edges. (default: :obj:`None`)
+            exclude_edge_index (torch.Tensor or list, optional):
+                :obj:`[2, E']` (user, item) pairs never to recommend, or a
+                list/tuple of such tensors (e.g. training and validation
+                edges). (default: :obj:`None`)
+            exclude_seen (bool, optional): Also exclude the training edges
+                (:obj:`edge_index`, else :attr:`train_edge_index`).
+                (default: :obj:`False`)
+            return_scores (bool, optional): Return :obj:`(ids, scores)`
+                instead of :obj:`ids`. (default: :obj:`False`)
+            chunk_size (int, optional): Users scored at once (by default
+                about 128 MB of scores). (default: :obj:`None`)
 
         Shapes:
-            - **output:** :math:`(|\text{src\_index}|, k)`
+            - **output:** :math:`(|\text{src\_index}|, k)` (twice with
+              :obj:`return_scores`)
         """
-        from pyg_simce.metrics import topk_items
+        from pyg_simce.metrics.topk import exclusion_list, topk_items
 
         _check_positive_int('k', k)
         if k > self.num_items:
@@ -217,13 +245,117 @@ class RecommenderBase(torch.nn.Module):
                                  f"[0, {self.num_users}) (got min "
                                  f"{int(src_index.min())}, max "
                                  f"{int(src_index.max())})")
-        if isinstance(exclude_edge_index, Tensor):
-            check_edge_index(exclude_edge_index,
-                             (self.num_users, self.num_items),
-                             name='exclude_edge_index')
+        edge_index = self._graph_or_attached(edge_index, exclude_seen)
+        exclude = exclusion_list(exclude_edge_index, self.num_users,
+                                 self.num_items)
+        if exclude_seen:
+            exclude.append(edge_index)
         user_out, item_out = self.get_embedding(edge_index)
         return topk_items(user_out, item_out, k, src_index=src_index,
-                          exclude_edge_index=exclude_edge_index)
+                          exclude_edge_index=exclude or None,
+                          chunk_size=chunk_size, return_scores=return_scores)
+
+    def _graph_or_attached(self, edge_index: Optional[Tensor],
+                           exclude_seen: bool) -> Optional[Tensor]:
+        if edge_index is None and self.train_edge_index is not None:
+            device = self.user_embedding.weight.device
+            if self.train_edge_index.device != device:
+                self.train_edge_index = self.train_edge_index.to(device)
+            edge_index = self.train_edge_index
+        if edge_index is None and exclude_seen:
+            raise ValueError("'exclude_seen' expected the training edges "
+                             "(got edge_index=None and no train_edge_index: "
+                             "pass edge_index, or load a model saved with "
+                             "its training graph)")
+        return edge_index
+
+    # Saving and loading ######################################################
+
+    def init_args(self) -> Dict[str, Any]:
+        r"""The constructor arguments that rebuild this model (read from
+        the attributes named like the arguments)."""
+        params = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in params
+                if name not in ('self', 'args', 'kwargs')}
+
+    def save(self, path: Union[str, os.PathLike], train_data: Any = None,
+             *, user_raw_id: Any = None, item_raw_id: Any = None,
+             metadata: Optional[Dict[str, Any]] = None) -> pathlib.Path:
+        r"""Writes the model to one file that :meth:`load` (or
+        :func:`pyg_simce.load`) rebuilds, readable with
+        :obj:`torch.load(weights_only=True)`: the constructor arguments, the
+        weights, the training graph and the raw-id maps (see
+        :mod:`pyg_simce.model_file`).  The file is written atomically.
+
+        Args:
+            path (str or os.PathLike): The file; its folder must exist.
+            train_data (torch.Tensor or HeteroData, optional): The training
+                edges :obj:`[2, E]`, or the training
+                :class:`~torch_geometric.data.HeteroData` (its
+                :obj:`('user', 'rates', 'item')` edges and :obj:`raw_id`
+                maps); :attr:`train_edge_index` when :obj:`None`. Needed by
+                every model that propagates (all but
+                :class:`~pyg_simce.nn.models.MF`). (default: :obj:`None`)
+            user_raw_id (torch.Tensor or list, optional): Raw user ids, one
+                per user; those of :obj:`train_data` (or
+                :attr:`user_raw_id`) by default. (default: :obj:`None`)
+            item_raw_id (torch.Tensor or list, optional): Raw item ids.
+                (default: :obj:`None`)
+            metadata (dict, optional): Plain values stored with the model.
+                (default: :obj:`None`)
+        """
+        from pyg_simce.model_file import save_model_file, train_graph
+        edge_index, user_raw, item_raw = train_graph(
+            train_data, self.num_users, self.num_items)
+        if edge_index is None and self.train_edge_index is not None:
+            edge_index = self.train_edge_index.detach().cpu()
+        if edge_index is None and self._needs_graph:
+            raise ValueError(f"'train_data' expected the training edges "
+                             f"({self.__class__.__name__} propagates over "
+                             f"them; got None)")
+        user_raw = next((r for r in (user_raw_id, user_raw, self.user_raw_id)
+                         if r is not None), None)
+        item_raw = next((r for r in (item_raw_id, item_raw, self.item_raw_id)
+                         if r is not None), None)
+        state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
+        args = {k: (v.detach().cpu() if isinstance(v, Tensor) else v)
+                for k, v in self.init_args().items()}
+        return save_model_file(self, path, init_args=args, state=state,
+                               num_users=self.num_users,
+                               num_items=self.num_items,
+                               edge_index=edge_index, user_raw_id=user_raw,
+                               item_raw_id=item_raw, metadata=metadata)
+
+    @classmethod
+    def load(cls, path: Union[str, os.PathLike],
+             map_location: Any = 'cpu') -> 'RecommenderBase':
+        r"""Rebuilds a model written by :meth:`save`, with its weights,
+        :attr:`train_edge_index`, :attr:`user_raw_id` and
+        :attr:`item_raw_id`; refuses a file of another class.
+
+        Args:
+            path (str or os.PathLike): The model file.
+            map_location (str or torch.device, optional): The device of the
+                model. (default: :obj:`'cpu'`)
+        """
+        from pyg_simce.model_file import load_model
+        return load_model(path, map_location, expected=cls)
+
+    @classmethod
+    def _from_model_file(cls, content: Dict[str, Any],
+                         map_location: Any) -> 'RecommenderBase':
+        model = cls(**content['init_args'])
+        model.load_state_dict(content['state'])
+        if map_location is not None:
+            model = model.to(map_location)
+        model.train_edge_index = content.get('edge_index')
+        model.user_raw_id = content.get('user_raw_id')
+        model.item_raw_id = content.get('item_raw_id')
+        model.eval()
+        return model
+
+    #: Whether the model propagates over the training graph.
+    _needs_graph = True
 
     # Helpers for subclasses ##################################################
 

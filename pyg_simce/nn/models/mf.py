@@ -42,3 +42,5 @@ class MF(RecommenderBase):
                                  item_index: Tensor) -> Tuple[Tensor, Tensor]:
         return (user_x.index_select(0, user_index),
                 item_x.index_select(0, item_index))
+
+    _needs_graph = False
