@@ -26,7 +26,9 @@ test_requires = [
     'pytest-timeout>=2.1',
     'hypothesis>=6.0',
     'pandas>=1.5',  # PyG's AmazonBook / MovieLens100K process raw files with it
+    'matplotlib>=3.5',  # the plots of the examples and benchmarks are tested
     'sphinx>=7.0',  # the docs build is a test: it must pass with -W
+    'sphinx-mathjax-offline>=0.0.2',  # and its pages render offline
     'scipy>=1.9',  # the classical baselines are tested too
     'implicit>=0.7',
 ]
@@ -35,7 +37,11 @@ extras_require = {
     'test': test_requires,
     'sparse': ['torch-scatter>=2.1', 'torch-sparse>=0.6.17'],
     'plot': ['matplotlib>=3.5'],
-    'docs': ['sphinx>=7.0'],
+    # Everything the example scripts use: pandas for PyG's own data sets
+    # (examples/pyg_dataset.py), matplotlib for their plots.
+    'examples': ['pandas>=1.5', 'matplotlib>=3.5'],
+    # Sphinx, and a local copy of MathJax so that formulas render offline.
+    'docs': ['sphinx>=7.0', 'sphinx-mathjax-offline>=0.0.2'],
     # Classical baselines (pyg_simce.baselines): sparse algebra, and iALS
     # from the implicit library.
     'baselines': ['scipy>=1.9', 'implicit>=0.7'],

@@ -1,9 +1,13 @@
 r"""Sphinx configuration of the pyg_simce documentation.
 
-The build is offline: no intersphinx inventories are fetched and MathJax is
-only referenced by a script tag in the HTML.  Build with ``make docs`` or
-``sphinx-build -W --keep-going -b html docs docs/_build/html``.
+The build and the built pages are offline: no intersphinx inventories are
+fetched, and MathJax comes from the ``sphinx-mathjax-offline`` package (the
+``docs`` extra), which copies its MathJax files into ``_static/mathjax/`` of
+the build, so that formulas render without any network access.  Build with
+``make docs`` or ``sphinx-build -W --keep-going -b html docs
+docs/_build/html``.
 """
+import importlib.util
 import os
 import sys
 
@@ -21,14 +25,26 @@ extensions = [
     'sphinx.ext.autodoc',
     'sphinx.ext.napoleon',
     'sphinx.ext.mathjax',
+    # Ships MathJax and copies it into the build (module name with dashes).
+    'sphinx-mathjax-offline',
     'sphinx.ext.viewcode',
 ]
+# The local copy of MathJax (set by sphinx-mathjax-offline as well; stated
+# here so that no build ever points at a CDN).
+mathjax_path = 'mathjax/tex-chtml.js'
+if importlib.util.find_spec('sphinx-mathjax-offline') is None:
+    raise RuntimeError('sphinx-mathjax-offline is not installed: pip install '
+                       '-e ".[docs]" (the formulas need its local MathJax)')
 
 root_doc = 'index'
 exclude_patterns = ['_build']
 templates_path = []
-html_static_path = []
+html_static_path = ['_static']
+# Wide tables scroll inside the content column instead of overflowing it.
+html_css_files = ['pyg_simce.css']
 html_theme = 'alabaster'
+# Room for the wide tables of the benchmarks and losses pages.
+html_theme_options = {'page_width': '1120px'}
 html_title = f'pyg_simce {release}'
 pygments_style = 'sphinx'
 
@@ -83,11 +99,39 @@ def _benchmark_tables_directive():
             container = nodes.container()
             self.state.nested_parse(StringList(text.splitlines(), 'results'),
                                     self.content_offset, container)
+            # A line may break after each '/' of the result paths (a zero
+            # width space), so that the tables fit the column.
+            for cell in container.findall(nodes.entry):
+                for text_node in list(cell.findall(nodes.Text)):
+                    if '/' in text_node:
+                        text_node.parent.replace(text_node, nodes.Text(
+                            text_node.replace('/', '/\u200b')))
             return container.children
 
     return BenchmarkTables
 
 
+def _plain_text_addresses():
+    # docutils turns any ``word@word`` of the text into an e-mail link, so
+    # metric names such as Recall@20 or NDCG@20 became ``mailto:`` links.
+    # The documentation contains no e-mail address: every such link that
+    # docutils recognised in running text is turned back into plain text.
+    from docutils import nodes
+    from sphinx.transforms import SphinxTransform
+
+    class PlainTextAddresses(SphinxTransform):
+        default_priority = 100
+
+        def apply(self, **kwargs):
+            for ref in list(self.document.findall(nodes.reference)):
+                uri = ref.get('refuri', '')
+                if uri.startswith('mailto:') and uri[7:] == ref.astext():
+                    ref.replace_self(nodes.Text(ref.astext()))
+
+    return PlainTextAddresses
+
+
 def setup(app):
     app.add_directive('benchmark-tables', _benchmark_tables_directive())
+    app.add_transform(_plain_text_addresses())
     return {'parallel_read_safe': True}

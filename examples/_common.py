@@ -23,8 +23,18 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
+#: How to install the optional packages of the examples (pandas, matplotlib):
+#: the ``examples`` extra of setup.py.
+INSTALL_EXTRA = 'pip install -e ".[examples]" (or: make examples)'
+
 #: The tiny setting of ``--smoke``.
 SMOKE = {'epochs': 1, 'synthetic_users': 200, 'synthetic_items': 150}
+
+
+def no_plot(what: str) -> str:
+    r"""The one line an example prints when matplotlib is missing."""
+    return (f'matplotlib is not installed: no {what}; to draw it, '
+            f'{INSTALL_EXTRA}')
 
 
 def positive_int(text: str) -> int:

@@ -14,8 +14,9 @@ pyg_simce.train.defaults):
 
 It prints a table of test metrics and training time and writes a
 convergence plot (validation Recall@20 per epoch and per second of
-training) to OUT_DIR/convergence.png when matplotlib is installed (else a
-note), plus the per-epoch logs and a results.json.
+training) to OUT_DIR/convergence.png when matplotlib is installed (the
+examples extra: pip install -e ".[examples]"; else a note), plus the
+per-epoch logs and a results.json.
 
     python examples/compare_losses.py                  # synthetic, < 1 min
     python examples/compare_losses.py --dataset ml-100k --data-root DIR
@@ -35,6 +36,7 @@ from _common import (  # noqa: E402
     example_parser,
     format_table,
     load_split,
+    no_plot,
     out_dir,
     parse_args,
     positive_float,
@@ -193,9 +195,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
              f'{type(template).__name__} on {args.dataset}')
         print(f'\nconvergence plot: {png}')
     else:
-        print('\nmatplotlib is not installed: no convergence plot (pip '
-              'install matplotlib, or the [plot] extra); the per-epoch '
-              f'curves are in {folder}/<loss>.jsonl')
+        print(f"\n{no_plot('convergence plot')} (the per-epoch curves "
+              f'are in {folder}/<loss>.jsonl)')
     summary = {'dataset': args.dataset, 'model': repr(template),
                'epochs': args.epochs, 'most_popular': baseline,
                'results': results}

@@ -37,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     Stopwatch,
     example_parser,
-    format_table,
     load_split,
     out_dir,
     parse_args,
@@ -52,6 +51,7 @@ from pyg_simce.data import (  # noqa: E402
     k_core,
     read_csv,
     split_data,
+    to_raw_ids,
 )
 from pyg_simce.nn import LightGCN, SimCELoss  # noqa: E402
 from pyg_simce.train import Trainer  # noqa: E402
@@ -198,12 +198,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     train_edges = split.train[RATES].edge_index
     user = 0
     model.eval()
-    top = model.recommend(train_edges, src_index=torch.tensor([user]), k=5,
-                          exclude_edge_index=train_edges)[0]
-    raw_items = split.train['item'].raw_id[top]
-    raw_user = split.train['user'].raw_id[user]
-    print(f"   top-5 for user '{raw_user}': "
-          f"{[str(i) for i in np.asarray(raw_items).tolist()]}")
+    top, scores = model.recommend(train_edges, src_index=torch.tensor([user]),
+                                  k=5, exclude_seen=True, return_scores=True)
+    # A user with fewer than 5 unseen items gets id -1 (score -inf) in the
+    # empty slots; to_raw_ids refuses those, so keep the real ones.
+    top = top[0][scores[0] > float('-inf')]
+    raw_items = to_raw_ids(split.train['item'].raw_id, top)
+    raw_user = to_raw_ids(split.train['user'].raw_id, [user])[0]
+    print(f"   top-5 for user '{raw_user}': {raw_items}")
     print(f'files in {folder}/ (total {clock():.1f} s)')
     return {'test': test, 'user': str(raw_user)}
 

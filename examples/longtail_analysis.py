@@ -15,8 +15,8 @@ interactions, the share of the top-K slots each model fills with the
 group's items, and Recall^(g).  A model with popularity bias fills its
 lists with group 9 far beyond that group's share of the test interactions.
 The SSM paper reports that sampled softmax recommends long-tail items more
-than BPR.  With matplotlib installed, the picture goes to
-OUT_DIR/longtail.png.
+than BPR.  With matplotlib installed (the examples extra: pip install -e
+".[examples]"), the picture goes to OUT_DIR/longtail.png.
 
     python examples/longtail_analysis.py               # synthetic, < 1 min
     python examples/longtail_analysis.py --dataset ml-100k --data-root DIR \
@@ -36,6 +36,7 @@ from _common import (  # noqa: E402
     example_parser,
     format_table,
     load_split,
+    no_plot,
     out_dir,
     parse_args,
     positive_float,
@@ -174,8 +175,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         plot(decomp, png, k, f'LightGCN on {args.dataset}')
         print(f'\npicture: {png}')
     else:
-        print('\nmatplotlib is not installed: no picture (pip install '
-              'matplotlib, or the [plot] extra)')
+        print(f"\n{no_plot('picture')}")
     print(f'results written to {folder}/ (total {clock():.1f} s)')
     return decomp
 

@@ -17,7 +17,8 @@ This example never downloads anything.  Give the raw files with --root DIR:
 
 Without --root, the example writes a tiny raw layout of the chosen data set
 itself, from the built-in synthetic generator, under OUT_DIR, so it runs
-offline.  PyG processes the raw files with pandas (`pip install pandas`).
+offline.  PyG processes the raw files with pandas: install the examples
+extra first (`pip install -e ".[examples]"` or `make examples`).
 
     python examples/pyg_dataset.py                      # synthetic raw files
     python examples/pyg_dataset.py --root ~/data/ml-100k --epochs 30
@@ -31,10 +32,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
+    INSTALL_EXTRA,
     Stopwatch,
     example_parser,
     out_dir,
@@ -161,9 +162,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     args = parse_args(parser, argv)
     clock = Stopwatch()
     if importlib.util.find_spec('pandas') is None:
-        raise SystemExit('error: PyG processes the raw files of '
+        raise SystemExit(f'error: PyG processes the raw files of '
                          f'{args.dataset} with pandas, which is not '
-                         'installed (pip install pandas)')
+                         f'installed: {INSTALL_EXTRA}')
     folder = out_dir(args, 'pyg_dataset')
     root = prepare_root(args, folder)
 

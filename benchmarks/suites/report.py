@@ -1,7 +1,9 @@
 r"""Tables, verdicts and plots of the benchmark suites, built only from run
 records (nothing is measured here)."""
 import math
+import re
 import statistics
+import textwrap
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -51,6 +53,48 @@ def pct(value: Optional[float]) -> str:
     return '-' if value is None else f'{value:+.1%}'
 
 
+#: What each short label of the plots stands for; the plots print the
+#: entries their labels use under the axes (docs/benchmarks.rst repeats
+#: them).
+LABEL_KEY = (
+    ('BCE', 'binary cross-entropy'),
+    ('BPR', 'Bayesian personalised ranking'),
+    ('SM', 'full softmax over all items'),
+    ('SSM', 'sampled softmax'),
+    ('CCL', 'cosine contrastive loss'),
+    ('SimCE', 'simplified sampled-softmax cross-entropy'),
+    ('MML', 'multi-margin loss'),
+    ('MF', 'matrix factorisation'),
+    ('LightGCN', 'light graph convolution, propagating both ways'),
+    ('SVD++ user', 'SVD++ propagating items to users'),
+    ('SVD++ item', 'SVD++ propagating users to items'),
+    ('[\u03b10, \u03b11]', 'exponents of the propagation\'s normalisation '
+     '(receiver, sender degree)'),
+)
+_TITLE_WIDTH = 90
+
+
+def label_key(labels: Sequence[str]) -> str:
+    r"""The entries of :data:`LABEL_KEY` that :obj:`labels` use, as
+    ``'SM = full softmax over all items; ...'``."""
+    words = {w for label in labels for w in re.split(r'[\s\[\]]+', label)}
+    spaced = ' ' + ' '.join(labels) + ' '
+    used = []
+    for short, meaning in LABEL_KEY:
+        if short.startswith('['):
+            if '[' in spaced:
+                used.append(f'{short} = {meaning}')
+        elif short in words or f' {short} ' in spaced:
+            used.append(f'{short} = {meaning}')
+    return '; '.join(used)
+
+
+def plot_title(title: str, dataset: str) -> str:
+    r"""The title of a suite's plot: the suite's title without its
+    parenthesised reference, and the data set."""
+    return f"{title.split(' (')[0]} \u2014 {dataset}"
+
+
 def _pyplot():
     import matplotlib
     matplotlib.use('Agg')
@@ -58,12 +102,54 @@ def _pyplot():
     return plt
 
 
-def _save(plt: Any, fig: Any, path: Path) -> str:
-    fig.tight_layout()
+def _figure(plt: Any, ncols: int):
+    return plt.subplots(1, ncols, figsize=(10, 4))
+
+
+def _finish(plt: Any, fig: Any, path: Path, title: str,
+            labels: Sequence[str], legend_cols: int) -> str:
+    # Title wrapped to the figure's width on top; under the axes one legend
+    # for the whole figure (it never hides a line) and the key of the
+    # labels.  The figure grows by the room these need, in inches, and the
+    # axes are laid out in what remains, so that nothing is clipped.
+    title_lines = textwrap.wrap(title, _TITLE_WIDTH)
+    key_lines = textwrap.wrap(label_key(labels), 140)
+    legend_rows = -(-len(labels) // legend_cols)
+    top = 0.06 + 0.22 * len(title_lines)
+    key_height = 0.08 + 0.16 * len(key_lines)
+    bottom = key_height + 0.1 + 0.22 * legend_rows
+    width, height = fig.get_size_inches()
+    height += top + bottom
+    fig.set_size_inches(width, height)
+    fig.suptitle('\n'.join(title_lines), y=1 - 0.06 / height, va='top')
+    handles = fig.axes[0].get_legend_handles_labels()[0]
+    fig.legend(handles, labels, loc='lower center', ncol=legend_cols,
+               bbox_to_anchor=(0.5, key_height / height), fontsize=8,
+               frameon=False)
+    fig.text(0.5, 0.06 / height, '\n'.join(key_lines), ha='center',
+             va='bottom', fontsize=8, color='0.2')
+    # tight_layout leaves room for the title itself.
+    fig.tight_layout(rect=(0, bottom / height, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path.name
+
+
+def _log_axis(ax: Any, which: str, values: Sequence[float]) -> None:
+    # Log scale with plain-number labels at 1-2-5 steps when the data span
+    # at most three decades (only powers of ten beyond), and no label on
+    # minor ticks, so that labels never overlap.
+    from matplotlib import ticker
+    axis = ax.xaxis if which == 'x' else ax.yaxis
+    (ax.set_xscale if which == 'x' else ax.set_yscale)('log')
+    lo, hi = min(values), max(values)
+    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0.0
+    subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0, )
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(ticker.FuncFormatter(
+        lambda v, _: f'{v:g}' if 1e-3 <= v < 1e5 else f'{v:.0e}'))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 def plot_longtail(rows: List[Dict[str, Any]], path: Path,
@@ -75,16 +161,18 @@ def plot_longtail(rows: List[Dict[str, Any]], path: Path,
     plt = _pyplot()
     groups = len(rows[0]['recall_per_group'])
     width = 0.8 / len(rows)
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = _figure(plt, 1)
     for n, r in enumerate(rows):
         xs = [g + (n - (len(rows) - 1) / 2) * width for g in range(groups)]
         ax.bar(xs, r['recall_per_group'], width=width, label=r['label'])
     ax.set_xticks(range(groups))
-    ax.set_xlabel('item group (0 = least popular, equal training mass)')
-    ax.set_ylabel('Recall@20 contribution')
-    ax.set_title(title)
-    ax.legend(ncol=4, fontsize=8)
-    return _save(plt, fig, path)
+    ax.set_xlabel(f'item popularity group (0 = least popular, {groups - 1} '
+                  '= most popular; equal shares of the training '
+                  'interactions)')
+    ax.set_ylabel('share of Recall@20 from the group')
+    ax.grid(axis='y', alpha=0.3)
+    return _finish(plt, fig, path, title, [r['label'] for r in rows],
+                   legend_cols=len(rows))
 
 
 def plot_convergence(rows: List[Dict[str, Any]], path: Path,
@@ -94,7 +182,7 @@ def plot_convergence(rows: List[Dict[str, Any]], path: Path,
     if not WITH_MATPLOTLIB:
         return None
     plt = _pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a, b) = _figure(plt, 2)
     for r in rows:
         curve = r['curve']
         a.plot([c['epoch'] for c in curve], [c['recall@20'] for c in curve],
@@ -103,13 +191,12 @@ def plot_convergence(rows: List[Dict[str, Any]], path: Path,
                [c['recall@20'] for c in curve], marker='.',
                label=r['label'])
     a.set_xlabel('epoch')
-    b.set_xlabel('training seconds')
+    b.set_xlabel('seconds of training so far (earlier evaluations included)')
     for ax in (a, b):
-        ax.set_ylabel('Recall@20')
+        ax.set_ylabel('test Recall@20')
         ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    return _save(plt, fig, path)
+    return _finish(plt, fig, path, title, [r['label'] for r in rows],
+                   legend_cols=len(rows))
 
 
 def plot_magnitude(rows: List[Dict[str, Any]], path: Path,
@@ -119,22 +206,36 @@ def plot_magnitude(rows: List[Dict[str, Any]], path: Path,
     if not WITH_MATPLOTLIB:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = _figure(plt, 2)
     for ax, side in zip(axes, ('user', 'item')):
+        xs: List[float] = []
+        ys: List[float] = []
         for r in rows:
             bins = r['bins'][side]
-            if bins:
-                ax.plot([x[0] for x in bins], [x[1] for x in bins],
-                        marker='.', label=r['label'])
-        ax.set_xscale('log')
-        ax.set_yscale('log')
-        ax.set_xlabel(f'{side} degree')
-        ax.set_ylabel('mean squared norm')
+            # An empty line keeps the colours and the legend aligned.
+            ax.plot([x[0] for x in bins], [x[1] for x in bins], marker='.',
+                    label=r['label'])
+            xs += [x[0] for x in bins]
+            ys += [x[1] for x in bins]
+        if xs:
+            _log_axis(ax, 'x', xs)
+            _log_axis(ax, 'y', ys)
+        ax.set_xlabel(f'{side} degree (training interactions; mean of a '
+                      'log-spaced bin)', fontsize=9)
+        ax.set_ylabel(f'mean squared norm of the {side} embedding')
         ax.set_title(f'{side}s')
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7)
-    fig.suptitle(title)
-    return _save(plt, fig, path)
+    labels = [r['label'] for r in rows]
+    return _finish(plt, fig, path, title, labels,
+                   legend_cols=min(4, len(labels)))
+
+
+#: Suite -> its plot function and the key of the summary it plots.
+PLOTS = {
+    'longtail': (plot_longtail, 'groups'),
+    'magnitude': (plot_magnitude, 'bins'),
+    'convergence': (plot_convergence, 'curves'),
+}
 
 
 #: Suites whose tables compare recommendation quality; the classical

@@ -1,12 +1,15 @@
 r"""Every example script runs end to end in its tiny ``--smoke`` setting, as a
 user would start it (a subprocess), and writes what it promises."""
+import ast
 import importlib.util
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Tuple
 
 import pytest
 
@@ -17,12 +20,31 @@ EXAMPLES = ROOT / 'examples'
 WITH_PANDAS = importlib.util.find_spec('pandas') is not None
 
 
-def run_example(name: str, tmp_path: Path, *args: str) -> str:
+#: Runs an example as ``python EXAMPLE ARGS`` would, with the packages named
+#: in argv[1] (comma-separated) made unimportable, as on a machine without
+#: them.
+WITHOUT = (
+    'import runpy, sys\n'
+    'for name in filter(None, sys.argv[1].split(",")):\n'
+    '    sys.modules[name] = None\n'
+    'sys.argv = sys.argv[2:]\n'
+    'runpy.run_path(sys.argv[0], run_name="__main__")\n')
+
+
+def start_example(
+        name: str, tmp_path: Path, *args: str,
+        without: Tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     out = tmp_path / 'out'
-    cmd = [sys.executable, str(EXAMPLES / name), '--smoke', '--threads', '1',
-           '--out-dir', str(out), *args]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
+    cmd = [sys.executable, '-c', WITHOUT, ','.join(without),
+           str(EXAMPLES / name), '--smoke', '--threads', '1', '--out-dir',
+           str(out), *args]
+    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
                           timeout=300)
+
+
+def run_example(name: str, tmp_path: Path, *args: str,
+                without: Tuple[str, ...] = ()) -> str:
+    proc = start_example(name, tmp_path, *args, without=without)
     assert proc.returncode == 0, (
         f'{name} failed with exit code {proc.returncode}\n'
         f'stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}')
@@ -162,3 +184,62 @@ def test_longtail_analysis(tmp_path):
     assert 'of the top-20 slots go to the most popular group' in stdout
     if WITH_MATPLOTLIB:
         assert (tmp_path / 'out' / 'longtail.png').is_file()
+
+
+def examples_extra() -> set:
+    # The packages of the ``examples`` extra, read from setup.py.
+    tree = ast.parse((ROOT / 'setup.py').read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == 'examples':
+                    return {re.split(r'[<>=!~\[]', ast.literal_eval(v))[0]
+                            for v in value.elts}
+    raise AssertionError('setup.py has no examples extra')
+
+
+def test_examples_extra_holds_the_optional_imports():
+    # Every optional package an example checks for is in the extra that
+    # its message names.
+    optional = set()
+    for script in EXAMPLES.glob('*.py'):
+        text = script.read_text()
+        optional |= set(re.findall(r"find_spec\('(\w+)'\)", text))
+        if 'WITH_MATPLOTLIB' in text:
+            optional.add('matplotlib')
+    assert optional == {'pandas', 'matplotlib'}
+    assert optional <= examples_extra()
+
+
+def test_make_examples_runs_every_example():
+    makefile = (ROOT / 'Makefile').read_text()
+    listed = re.search(r'^EXAMPLES :=(.*)$', makefile, re.MULTILINE)
+    assert listed is not None
+    scripts = {p.stem for p in EXAMPLES.glob('*.py')
+               if not p.name.startswith('_')}
+    assert set(listed.group(1).split()) == scripts
+    assert re.search(r'^examples: .*\n(?:\t.*\n)*\t.*--smoke', makefile,
+                     re.MULTILINE)
+    assert '.[examples]' in makefile
+
+
+def test_pyg_dataset_without_pandas_names_the_extra(tmp_path, monkeypatch):
+    # As on a `make run` installation: the example stops with one line
+    # that names the extra to install (a SystemExit, never a traceback).
+    module = load_example('pyg_dataset.py')
+    monkeypatch.setitem(sys.modules, 'pandas', None)
+    with pytest.raises(SystemExit) as info:
+        module.main(['--smoke', '--out-dir', str(tmp_path / 'out')])
+    message = str(info.value)
+    assert message.startswith('error: ') and '\n' not in message
+    assert 'pandas' in message and '.[examples]' in message
+    assert not (tmp_path / 'out').exists()
+
+
+def test_plots_without_matplotlib_name_the_extra(tmp_path):
+    stdout = run_example('longtail_analysis.py', tmp_path, '--losses', 'bpr',
+                         without=('matplotlib', ))
+    line = next(x for x in stdout.splitlines() if 'matplotlib' in x)
+    assert 'not installed' in line and '.[examples]' in line
+    assert not (tmp_path / 'out' / 'longtail.png').exists()
+    assert (tmp_path / 'out' / 'results.json').is_file()
