@@ -212,9 +212,9 @@ def _training_step(d: Dict[str, Any]) -> List[Tuple[str, str]]:
 
 SPEED: Dict[str, Callable[[Dict[str, Any]], List[Tuple[str, str]]]] = {
     'data_loading': _data_loading,
-    'propagation': _propagation,
+    'propagation_step': _propagation,
     'evaluation': _evaluation,
-    'losses': _losses,
+    'loss_kernels': _losses,
     'sampling': _sampling,
     'training_speed': _training_speed,
     'training_step': _training_step,

@@ -11,8 +11,8 @@ of a few runs after one warm-up, against:
   then ``torch.tensor`` and the same two ``HeteroData`` parts (the approach
   of PyG's ``AmazonBook.process``).
 
-Run: ``python -m benchmarks.data_loading [--repeat 5] [--root DIR]``.
-The result is also written to ``benchmarks/results/speed/data_loading.json``.
+Run: ``python -m benchmarks.micro.data_loading [--repeat 5] [--root DIR]``.
+The result is also written to ``benchmarks/results/micro/data_loading.json``.
 """
 import argparse
 import gzip
@@ -32,7 +32,7 @@ from pyg_simce.data import (
     resolve_data_root,
 )
 
-OUT = Path(__file__).resolve().parent / 'results' / 'speed' / \
+OUT = Path(__file__).resolve().parents[1] / 'results' / 'micro' / \
     'data_loading.json'
 TARGET_SECONDS = 3.0
 DATASETS = ('gowalla', 'yelp2018')

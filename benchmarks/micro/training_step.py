@@ -26,8 +26,8 @@ in-batch SSM on Gowalla (evaluation excluded).
 
 Usage::
 
-    python -m benchmarks.training_step [--repeat 30] [--threads 2]
-        [--skip-epoch] [--out benchmarks/results/speed/training_step.json]
+    python -m benchmarks.micro.training_step [--repeat 30] [--threads 2]
+        [--skip-epoch] [--out benchmarks/results/micro/training_step.json]
 """
 import argparse
 import statistics
@@ -39,7 +39,7 @@ import torch
 
 from benchmarks.common import environment_info, write_json
 
-OUT = (Path(__file__).resolve().parent / 'results' / 'speed' /
+OUT = (Path(__file__).resolve().parents[1] / 'results' / 'micro' /
        'training_step.json')
 
 
@@ -141,8 +141,8 @@ def compare_to_reference(split: Any, kind: str, loss_name: str,
 
 def compare_to_pyg(split: Any, repeat: int, seed: int) -> Dict[str, Any]:
     r"""LightGCN K=3 + BPR: our Trainer step against PyG's LightGCN step on
-    the same batches (the PyG recipe of ``benchmarks/propagation.py``)."""
-    from benchmarks.propagation import pyg_step
+    the same batches (the PyG recipe of ``benchmarks/micro/propagation_step.py``)."""
+    from benchmarks.micro.propagation_step import pyg_step
     from pyg_simce.nn.loss import BPRLoss
     ei = split.train['user', 'rates', 'item'].edge_index
     new = _trainer(split, _models('lightgcn3', split.num_users,
@@ -283,7 +283,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     result['environment']['load_average_start'] = load
     result['environment']['load_average_end'] = __import__(
         'os').getloadavg()[0]
-    result['command'] = ('python -m benchmarks.training_step --repeat '
+    result['command'] = ('python -m benchmarks.micro.training_step --repeat '
                          f'{args.repeat} --threads {args.threads}')
     _print(result)
     write_json(Path(args.out), result)

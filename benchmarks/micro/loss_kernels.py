@@ -22,12 +22,12 @@ round-robin, ``--repeat`` rounds, so that a change of load on a shared
 machine hits them alike; each sample runs a variant enough times in a row
 to last ``--min-sample-ms`` and records its mean time per call, and the
 median sample is reported (process CPU time; wall-clock median and minimum
-are recorded too).  Writes ``benchmarks/results/speed/losses.json``.
+are recorded too).  Writes ``benchmarks/results/micro/loss_kernels.json``.
 By default the kernels run single-threaded (``--threads 1``): on a shared
 machine this gives far more stable ratios; ``--threads 0`` keeps PyTorch's
 default.
 
-Run: ``python -m benchmarks.losses [--repeat 11] [--sizes 1 64 1024]``.
+Run: ``python -m benchmarks.micro.loss_kernels [--repeat 11] [--sizes 1 64 1024]``.
 """
 import argparse
 import math
@@ -44,7 +44,8 @@ from benchmarks.common import environment_info, write_json
 from pyg_simce.nn.loss import loss_resolver
 from pyg_simce.nn.loss.ragged_groups import uniform_fast_path
 
-RESULT = Path(__file__).resolve().parent / 'results' / 'speed' / 'losses.json'
+RESULT = (Path(__file__).resolve().parents[1] / 'results' / 'micro' /
+          'loss_kernels.json')
 TARGET_RATIO = 3.0
 
 # Plain dense PyTorch one-liners of the same formulas, default
@@ -243,7 +244,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, object]:
         print(f"worst {key}/dense: {r['loss']} at N={r['N']}: "
               f"{r[f'{key}_over_dense']:.2f}x")
     payload = {
-        'benchmark': 'losses',
+        'benchmark': 'loss_kernels',
         'description': 'forward+backward time of each loss, dense vs '
                        'ragged vs a plain dense PyTorch one-liner',
         'environment': env,

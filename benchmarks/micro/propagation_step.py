@@ -30,7 +30,7 @@ same background load.  Wall time is the median over steps; CPU time
 the CPU time is the work per step, insensitive to other processes.
 
 Targets (design card, 2-core CPU): >= 10x faster than PyG, <= 0.2 s per
-step at K = 3.  Run: ``python -m benchmarks.propagation``.
+step at K = 3.  Run: ``python -m benchmarks.micro.propagation_step``.
 """
 import argparse
 import resource
@@ -49,8 +49,8 @@ from pyg_simce.nn.conv.sparse_adjacency import _csr, csr_matmul
 from pyg_simce.nn.loss import BPRLoss, l2_regularization
 from pyg_simce.nn.models import LightGCN
 
-OUT = Path(__file__).resolve().parent / 'results' / 'speed' / \
-    'propagation.json'
+OUT = Path(__file__).resolve().parents[1] / 'results' / 'micro' / \
+    'propagation_step.json'
 VARIANTS = ('pyg_simce', 'get_embedding', 'fused_int64', 'csr_per_layer',
             'bipartite_conv', 'torch_sparse_generic', 'pyg')
 LAMBDA_REG = 1e-4
@@ -283,7 +283,7 @@ def run(args) -> Dict:
           f'every variant')
     print(f'targets: {targets}')
     return {
-        'benchmark': 'propagation',
+        'benchmark': 'propagation_step',
         'dataset': args.dataset,
         'num_users': U,
         'num_items': I,

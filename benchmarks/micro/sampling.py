@@ -13,7 +13,7 @@ Variants, all in this process on the same batches:
 * ``python_loop``: rejection with a Python set per pair, the approach the
   design rules out (timed on 128 rows and scaled to the batch).
 
-Run: ``python -m benchmarks.sampling``.
+Run: ``python -m benchmarks.micro.sampling``.
 """
 import argparse
 import random
@@ -29,7 +29,7 @@ from pyg_simce.sampler import (
     UniformNegativeSampler,
 )
 
-OUT = Path(__file__).resolve().parent / 'results' / 'speed' / \
+OUT = Path(__file__).resolve().parents[1] / 'results' / 'micro' / \
     'sampling.json'
 
 
@@ -138,7 +138,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         'python_loop_note': f'timed on {loop_rows} rows, scaled by {scale}',
         'note': 'medians; the 2-core machine was shared with other jobs',
         'environment': environment_info(seed=args.seed, device='cpu'),
-        'command': ' '.join(['python -m benchmarks.sampling'] +
+        'command': ' '.join(['python -m benchmarks.micro.sampling'] +
                             (argv if argv is not None else sys.argv[1:])),
     }
     write_json(args.out, result)

@@ -26,7 +26,7 @@ the same tables:
 Variants run interleaved, one call each in turn, so that they share the
 background load; the table shows the median and minimum wall time in ms and
 the median of the per-round ratios ``variant / new``.  Nothing is written.
-Run: ``python -m benchmarks.propagation_rows [--threads 2 --repeat 30]``.
+Run: ``python -m benchmarks.micro.propagation_rows [--threads 2 --repeat 30]``.
 """
 import argparse
 import os
@@ -58,7 +58,7 @@ def load_graph(root: str) -> Tuple[Tensor, int, int]:
 
 def reference_module(rev: str) -> types.ModuleType:
     r"""The sparse-adjacency module as it was at git revision :obj:`rev`."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     source = subprocess.run(['git', 'show', f'{rev}:{REFERENCE_FILE}'],
                             cwd=root, check=True, capture_output=True,
                             text=True).stdout

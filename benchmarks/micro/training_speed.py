@@ -12,8 +12,8 @@ Targets (design card, 2-core CPU): a BPR epoch <= 0.5 s, a SimCE epoch
 <= 2x a BPR epoch.  The training *quality* of the same settings under a
 120 s budget is measured by :mod:`benchmarks.quality`.
 
-Run: ``python -m benchmarks.training_speed``; the result goes to
-``benchmarks/results/speed/training.json``.
+Run: ``python -m benchmarks.micro.training_speed``; the result goes to
+``benchmarks/results/micro/training_speed.json``.
 """
 import argparse
 import os
@@ -26,7 +26,8 @@ import torch
 
 from benchmarks.common import environment_info, write_json
 
-OUT = Path(__file__).resolve().parent / 'results' / 'speed' / 'training.json'
+OUT = (Path(__file__).resolve().parents[1] / 'results' / 'micro' /
+       'training_speed.json')
 
 #: loss name -> (loss kwargs, trainer kwargs): the prescribed settings.
 SETTINGS = {

@@ -16,7 +16,7 @@ It also prints where the time goes (matmul / mask / selection / metrics), a
 sweep over chunk sizes, and the peak resident memory each evaluator adds.
 
 Target (design card, 2-core CPU): <= 4 s, against ~1.9 s for the GEMM alone
-and ~5.5 s for the plain loop.  Run: ``python -m benchmarks.evaluation``.
+and ~5.5 s for the plain loop.  Run: ``python -m benchmarks.micro.evaluation``.
 """
 import argparse
 import sys
@@ -33,7 +33,7 @@ from pyg_simce.metrics.ranking import ranking_metrics
 from pyg_simce.metrics.topk import iter_topk, selection_block_size
 from pyg_simce.sampler import PositiveIndex
 
-OUT = Path(__file__).resolve().parent / 'results' / 'speed' / \
+OUT = Path(__file__).resolve().parents[1] / 'results' / 'micro' / \
     'evaluation.json'
 
 
@@ -299,7 +299,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         'note': 'timings are medians; the 2-core machine was shared with '
         'other jobs while measuring, so spreads are wide',
         'environment': environment_info(seed=args.seed, device='cpu'),
-        'command': ' '.join(['python -m benchmarks.evaluation'] +
+        'command': ' '.join(['python -m benchmarks.micro.evaluation'] +
                             (argv if argv is not None else sys.argv[1:])),
     }
     write_json(args.out, result)
