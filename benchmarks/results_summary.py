@@ -176,6 +176,40 @@ def baselines_table(found: List[Tuple[str, Path, Dict[str, Any]]]
     return lines
 
 
+def interval_table(root: Path = RESULTS) -> List[str]:
+    r"""One table of every claim that has a paired interval: the clean
+    protocol's reports (``clean/SUITE/*.json``) and the paper protocol's
+    where its runs recorded per-user metrics, side by side per claim."""
+    from benchmarks.suites.claim_intervals import interval_text
+
+    found = []
+    for path in sorted((root / 'clean').glob('*/*.json')):
+        data = _load(path)
+        if data is not None:
+            found.append(('clean', path, data))
+    found += [(f"paper, {mode}", path, data)
+              for mode, path, data in collect(root) if data.get('claims')]
+    rows = []
+    for protocol, path, data in found:
+        seeds = (data['settings']['seeds'] if protocol == 'clean'
+                 else len(data['seeds']))
+        for c in data.get('claims', []):
+            rows.append((c['claim'], protocol, data['dataset'], seeds,
+                         interval_text(c['recall@20']),
+                         interval_text(c['ndcg@20']), c['verdict'],
+                         _rel(path)))
+    if not rows:
+        return ['No claim has a paired interval yet.']
+    rows.sort(key=lambda r: (r[0], r[2], r[1]))
+    lines = ['| claim (A > B) | protocol | data set | seeds | '
+             'Δ Recall@20 [95% CI] | Δ NDCG@20 [95% CI] | verdict | file |',
+             '|---|---|---|---|---|---|---|---|']
+    for claim, protocol, dataset, seeds, r, n, verdict, rel in rows:
+        lines.append(f'| {claim} | {protocol} | {dataset} | {seeds} | {r} | '
+                     f'{n} | **{verdict}** | {rel} |')
+    return lines
+
+
 def render(root: Path = RESULTS) -> str:
     r"""The Markdown summary of the suite results under :obj:`root`."""
     found = collect(root)
@@ -200,6 +234,12 @@ def render(root: Path = RESULTS) -> str:
                 'runs_unfinished') else '')
             lines.append(f"| {title} | {paper} | {data['dataset']} ({state}) "
                          f"| {mark} | {evidence} | {_rel(path)} |")
+    lines += ['', '### Verdicts with intervals', '',
+              'Paired difference A − B of per-user test metrics, averaged '
+              'over seeds per user, with a 95% bootstrap interval over '
+              'users: **holds** when the interval is above zero, **does '
+              'not hold** when below, **inconclusive** when it contains '
+              'zero.', '', *interval_table(root)]
     lines += ['', *published_table(found), '', *baselines_table(found)]
     runs = []
     for mode, path, data in found:

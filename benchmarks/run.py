@@ -4,11 +4,24 @@ Usage::
 
     python -m benchmarks.run SUITE [--quick] [--datasets D ...]
                                    [--device cpu|cuda] [--seeds N]
+                                   [--protocol paper|clean] [--trials N]
 
 ``SUITE`` is one of ``losses`` (SSM paper Table 2), ``backbones`` (Table 3),
 ``similarity`` (Table 4), ``propagation`` (Table 5 and LightGCN over the same
 grid), ``longtail`` (Figure 1), ``magnitude`` (section 4.2), ``convergence``,
-``speed`` (against PyG's LightGCN), or ``all``.  The runs of each suite are
+``speed`` (against PyG's LightGCN), ``simce`` (SimCE against BPR and SSM
+under the SimCE paper's settings), or ``all``.
+
+Two protocols, named in every report: ``--protocol paper`` (the default:
+the papers' settings and their selection on the test split, so that our
+figures stand beside the published ones) and ``--protocol clean``
+(:mod:`benchmarks.clean`: a validation split carved from each user's
+training interactions, the same number of tuning trials for every method
+and classical baseline, selection and early stopping on validation, the
+test split read once per final run, several seeds, and a paired bootstrap
+interval per claim; settings and search spaces in
+``benchmarks/configs/clean.json``, reports under
+``benchmarks/results/clean/SUITE/``).  The runs of each suite are
 listed in ``benchmarks/configs/<suite>.json`` and the per-dataset training
 settings of each mode in ``benchmarks/configs/datasets.json``.
 
@@ -43,7 +56,6 @@ reports (JSON and Markdown) from their own JSON with the current baseline
 rows, reading neither the run cache nor any data.
 """
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -52,22 +64,23 @@ from typing import Any, Dict, List, Optional
 import torch
 
 from benchmarks.common import environment_info, write_json
+from benchmarks.suites.claim_intervals import claim_intervals
 from benchmarks.suites.config import (
     ConfigError,
     load_settings,
     load_suite,
     mode_datasets,
 )
-from benchmarks.suites.report import (
-    QUALITY_SUITES,
-    add_baseline_rows,
-    baseline_records,
-    baselines_not_reported,
-    markdown_table,
-    plot_convergence,
-    plot_longtail,
-    plot_magnitude,
+from benchmarks.suites.paper_report import (
+    RESULTS,
+    attach_baselines,
+    file_stem,
+    render_markdown,
+    rerender,
+    result_dir,
+    write_index,
 )
+from benchmarks.suites.report import PLOTS, plot_title
 from benchmarks.suites.suites import SUMMARIES, training_rows
 from benchmarks.suites.training import (
     WORK,
@@ -77,145 +90,8 @@ from benchmarks.suites.training import (
     run_spec,
 )
 
-RESULTS = Path(__file__).resolve().parent / 'results'
 SUITES = ('losses', 'backbones', 'similarity', 'propagation', 'longtail',
-          'magnitude', 'convergence', 'speed')
-PLOTS = {
-    'longtail': (plot_longtail, 'groups'),
-    'magnitude': (plot_magnitude, 'bins'),
-    'convergence': (plot_convergence, 'curves'),
-}
-
-
-def file_stem(dataset: str) -> str:
-    return dataset.replace('/', '-')
-
-
-def result_dir(suite: str, mode: str, out: Path = RESULTS) -> Path:
-    return out / suite if mode == 'full' else out / 'quick' / suite
-
-
-def render_markdown(payload: Dict[str, Any]) -> str:
-    r"""The markdown report of one suite on one dataset."""
-    command = (f"python -m benchmarks.run {payload['suite']}"
-               f"{' --quick' if payload['mode'] == 'quick' else ''} "
-               f"--datasets {payload['dataset']}"
-               f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
-               f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
-    if payload.get('runs_skipped') or payload.get('runs_missing'):
-        command += ' --runs ' + ' '.join(
-            f'"{r["label"]}"' if ' ' in r['label'] else r['label']
-            for r in payload['rows'])
-    lines = [f"## {payload['title']} — {payload['dataset']} "
-             f"({payload['mode']} mode)", '', f'Reproduce: `{command}`', '']
-    s = payload.get('settings') or {}
-    if payload['suite'] == 'speed':
-        lines.append(
-            f"Settings: batch {s['batch_size']}, embedding "
-            f"{s['embedding_dim']}, BPR step, top-{s['k']} of every user with "
-            f"the training items masked; medians of {s['repeat']} (ours) and "
-            f"{s['pyg_repeat']} (PyG) repeats; device {payload['device']}; "
-            f"{payload['wall_seconds']:.0f} s wall.")
-        lines.append('')
-    elif s:
-        lines.append(
-            f"Settings: embedding {s['embedding_dim']}, LightGCN layers "
-            f"{s['num_layers']}, batch {s['batch_size']}, lr {s['lr']}, reg "
-            f"{s['reg']}, at most {s['epochs']} epochs, evaluation every "
-            f"{s['eval_every']}, patience {s['patience']}, SSM temperature "
-            f"{s['ssm_temperature']}; seeds {payload['seeds']}; device "
-            f"{payload['device']}; {payload['training_seconds_total']:.0f} s "
-            f"of training in its runs ({payload['runs_trained']} trained by "
-            f"this command, {payload['runs_cached']} from the run cache; "
-            f"{payload['wall_seconds']:.0f} s wall).")
-        lines.append('')
-    table = payload['summary']['table']
-    lines.append(markdown_table(table['header'], table['rows']))
-    if payload['summary'].get('detail'):
-        detail = payload['summary']['detail']
-        lines += ['', 'Per run:', '',
-                  markdown_table(detail['header'], detail['rows'])]
-    if payload.get('baselines_file'):
-        lines += ['', f"Classical baselines: the best recorded setting of "
-                  f"each model in `{payload['baselines_file']}` (written by "
-                  f"`python -m benchmarks.baselines`, not retrained here; "
-                  f"settings selected on the test split, so optimistic; "
-                  f"the time column holds the fit time)."]
-        if payload.get('baselines_not_reported'):
-            lines[-1] += (' No result recorded, so no row: '
-                          + ', '.join(payload['baselines_not_reported'])
-                          + '.')
-    if payload.get('runs_skipped'):
-        lines += ['', f"Not run here (selected with `--runs`): "
-                  f"{', '.join(payload['runs_skipped'])}."]
-    if payload.get('runs_missing'):
-        lines += ['', f"Not in the run cache yet (reported with "
-                  f"`--report-only`): {', '.join(payload['runs_missing'])}."]
-    if payload.get('runs_unfinished'):
-        lines += ['', f"**Unfinished** (reported with `--report-only` while "
-                  f"training or after a stop; best test evaluation so far, "
-                  f"the command above finishes them): "
-                  f"{', '.join(payload['runs_unfinished'])}."]
-    if payload.get('plot'):
-        lines += ['', f"![{payload['suite']}]({payload['plot']})"]
-    if payload['summary'].get('verdicts'):
-        lines += ['', 'Claims:', '']
-        for v in payload['summary']['verdicts']:
-            mark = {True: 'holds', False: 'does not hold',
-                    None: 'observation'}[v['holds']]
-            lines.append(f"- {v['claim']}: **{mark}** — {v['evidence']}")
-    if payload.get('published_note'):
-        lines += ['', f"Published figures: {payload['published_note']}"]
-    lines += ['', f"Source: {payload['reference']}", '']
-    return '\n'.join(lines)
-
-
-def attach_baselines(payload: Dict[str, Any], out: Path) -> None:
-    r"""Adds the classical baselines of the payload's dataset (from
-    ``<out>/baselines/<dataset>.json`` when it exists) as rows of its
-    quality table, replacing earlier baseline rows; removes them when the
-    file is absent."""
-    payload.pop('baselines', None)
-    payload.pop('baselines_file', None)
-    payload.pop('baselines_not_reported', None)
-    if payload['suite'] not in QUALITY_SUITES:
-        return
-    path = out / 'baselines' / f"{file_stem(payload['dataset'])}.json"
-    found = baseline_records(path)
-    if add_baseline_rows(payload['summary'], found) and found:
-        payload['baselines'] = found
-        payload['baselines_file'] = (
-            f'benchmarks/results/baselines/{path.name}')
-        payload['baselines_not_reported'] = baselines_not_reported(path)
-
-
-def rerender(suite: str, dataset: str, mode: str,
-             out: Path) -> Optional[Dict[str, Any]]:
-    r"""Rewrites the committed report of :obj:`suite` on :obj:`dataset`
-    from its JSON with the current baseline rows; trains and reads
-    nothing else. Returns the payload, or :obj:`None` without a report."""
-    folder = result_dir(suite, mode, out)
-    path = folder / f'{file_stem(dataset)}.json'
-    if not path.is_file():
-        return None
-    payload = json.loads(path.read_text())
-    attach_baselines(payload, out)
-    write_json(path, payload)
-    (folder / f'{file_stem(dataset)}.md').write_text(
-        render_markdown(payload))
-    write_index(suite, folder)
-    return payload
-
-
-def write_index(suite: str, folder: Path) -> None:
-    r"""``README.md`` of a suite folder: the reports of every dataset."""
-    parts = [f'# Benchmark suite `{suite}`', '',
-             'One report per dataset, each with the command that '
-             'reproduces it (`benchmarks/configs/` holds the settings).', '']
-    for md in sorted(folder.glob('*.md')):
-        if md.name != 'README.md':
-            parts.append(md.read_text())
-    (folder / 'README.md').write_text('\n'.join(parts))
+          'magnitude', 'convergence', 'speed', 'simce')
 
 
 def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
@@ -252,6 +128,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
     stem = file_stem(dataset)
     payload: Dict[str, Any] = {
         'suite': suite,
+        'protocol': 'paper',
         'title': cfg['title'],
         'reference': cfg['reference'],
         'config_file': f"benchmarks/configs/{suite}.json",
@@ -318,6 +195,9 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             if any(r.get('unfinished') for r in recs)]
         rows = training_rows(cfg['runs'], records, published)
         payload['rows'] = rows
+        payload['claims'] = claim_intervals(cfg.get('claims', []), {
+            label: [r.get('per_user') for r in recs]
+            for label, recs in records.items()})
         summary = SUMMARIES[suite](cfg, rows, records,
                                      published=published)
     payload['summary'] = summary
@@ -328,7 +208,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
     if suite in PLOTS:
         fn, key = PLOTS[suite]
         payload['plot'] = fn(summary[key], folder / f'{stem}.png',
-                             f"{cfg['title'].split(' (')[0]} — {dataset}")
+                             plot_title(cfg['title'], dataset))
         if payload['plot'] is None:
             payload['plot_skipped'] = 'matplotlib is not installed ' \
                 '(pip install pyg_simce[plot])'
@@ -354,8 +234,21 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                         'benchmarks/configs/datasets.json)')
     parser.add_argument('--device', default='cpu',
                         help="'cpu' or 'cuda' (default: cpu)")
-    parser.add_argument('--seeds', type=int, default=1,
-                        help='number of seeds, 0..N-1 (default: 1)')
+    parser.add_argument('--seeds', type=int, default=None,
+                        help='number of seeds, 0..N-1 (default: 1; under '
+                        '--protocol clean, the dataset\'s entry in '
+                        'benchmarks/configs/clean.json)')
+    parser.add_argument('--protocol', choices=('paper', 'clean'),
+                        default='paper',
+                        help="'paper': the papers' settings, selected on "
+                        "the test split as they do; 'clean': validation "
+                        "carved from training, an equal tuning budget per "
+                        "method, seeds and paired intervals "
+                        "(benchmarks/configs/clean.json) (default: paper)")
+    parser.add_argument('--trials', type=int, default=None,
+                        help='clean protocol: trials per method (default: '
+                        'the dataset\'s entry in benchmarks/configs/'
+                        'clean.json)')
     parser.add_argument('--threads', default=None,
                         help="torch threads (default: torch's choice)")
     parser.add_argument('--data-root', default=None,
@@ -385,9 +278,15 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                         help="print the trainer's per-epoch lines")
     args = parser.parse_args(argv)
 
-    if args.seeds < 1:
-        parser.error(f'--seeds expected a positive integer (got '
-                     f'{args.seeds})')
+    for flag, value in (('--seeds', args.seeds), ('--trials', args.trials)):
+        if value is not None and value < 1:
+            parser.error(f'{flag} expected a positive integer (got '
+                         f'{value})')
+    if args.protocol == 'clean':
+        from benchmarks.clean.clean_main import main_clean
+        return main_clean(parser, args)
+    if args.trials is not None:
+        parser.error('--trials applies to --protocol clean only')
     device = args.device
     if device not in ('cpu', 'cuda') and not device.startswith('cuda:'):
         parser.error(f"--device expected 'cpu' or 'cuda' (got {device!r})")
@@ -413,7 +312,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         parser.error('--report-only and --fresh exclude each other')
     if args.rerender and (args.report_only or args.fresh):
         parser.error('--rerender excludes --report-only and --fresh')
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.seeds or 1))
     out: Dict[str, Any] = {}
     if args.rerender:
         for dataset in datasets:

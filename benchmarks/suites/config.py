@@ -36,6 +36,9 @@ SETTING_TYPES: Dict[str, Tuple[type, ...]] = {
 TRAINER_OPTIONS = ('negative_sampling', 'num_negatives', 'beta',
                    'train_similarity', 'test_similarity')
 MODEL_OPTIONS = ('side', 'alpha0', 'alpha1', 'num_layers')
+#: Dataset settings a run may override (a paper's own budget for one run).
+RUN_SETTINGS = ('batch_size', 'lr', 'reg', 'epochs', 'eval_every',
+                'patience')
 
 
 class ConfigError(ValueError):
@@ -98,6 +101,7 @@ class RunConfig:
     model_kwargs: Dict[str, Any] = field(default_factory=dict)
     loss_kwargs: Dict[str, Any] = field(default_factory=dict)
     trainer_kwargs: Dict[str, Any] = field(default_factory=dict)
+    settings: Dict[str, Any] = field(default_factory=dict)
 
 
 def load_datasets(path: Path = CONFIGS / 'datasets.json'
@@ -217,7 +221,8 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
         if not isinstance(r, dict):
             raise ConfigError(f'{where} expected an object')
         unknown = sorted(set(r) - {'label', 'model', 'loss', 'model_kwargs',
-                                   'loss_kwargs', 'trainer_kwargs'})
+                                   'loss_kwargs', 'trainer_kwargs',
+                                   'settings'})
         if unknown:
             raise ConfigError(f'{where}: unknown key(s) {unknown}')
         label = r.get('label')
@@ -242,6 +247,13 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
         if bad:
             raise ConfigError(f'{where}.trainer_kwargs: unknown key(s) '
                               f'{bad}; expected {TRAINER_OPTIONS}')
+        rs = r.get('settings', {})
+        bad = sorted(set(rs) - set(RUN_SETTINGS)) if isinstance(rs, dict) \
+            else [rs]
+        if bad:
+            raise ConfigError(f'{where}.settings: unknown key(s) {bad}; '
+                              f'expected an object with keys of '
+                              f'{RUN_SETTINGS}')
         try:  # the Trainer's own defaults and checks, before any training
             TrainerOptions(**tk).resolve(r['loss'])
         except ValueError as e:
@@ -249,6 +261,6 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
         runs.append(RunConfig(label=label, model=r['model'], loss=r['loss'],
                               model_kwargs=dict(mk),
                               loss_kwargs=dict(r.get('loss_kwargs', {})),
-                              trainer_kwargs=dict(tk)))
+                              trainer_kwargs=dict(tk), settings=dict(rs)))
     out['runs'] = runs
     return out

@@ -9,6 +9,7 @@ from benchmarks.suites.report import (
     pct,
     relative_change,
 )
+from benchmarks.suites.simce_protocol import simce_protocol
 
 Row = Dict[str, Any]
 
@@ -36,6 +37,7 @@ def training_rows(runs: List[Any], records: Dict[str, List[Dict[str, Any]]],
             'recall@20': mean_std([r['test']['recall@20'] for r in recs]),
             'ndcg@20': mean_std([r['test']['ndcg@20'] for r in recs]),
             'published': published.get(run.label),
+            'settings_override': dict(getattr(run, 'settings', {}) or {}),
             'per_seed': [{
                 'seed': r['spec']['seed'],
                 'key': r['key'],
@@ -456,4 +458,5 @@ SUMMARIES: Dict[str, Callable[..., Dict[str, Any]]] = {
     'longtail': longtail,
     'magnitude': magnitude,
     'convergence': convergence,
+    'simce': simce_protocol,
 }

@@ -22,6 +22,7 @@ import torch
 
 import pyg_simce
 from benchmarks.suites.config import RunConfig, Settings
+from benchmarks.suites.per_user import per_user_metrics
 
 WORK = Path(__file__).resolve().parent.parent / 'work'
 
@@ -45,7 +46,7 @@ def run_spec(run: RunConfig, settings: Settings, seed: int,
         loss_kwargs.setdefault('temperature', settings.ssm_temperature)
     trainer_kwargs = dict(settings.loss_settings.get(run.loss, {}))
     trainer_kwargs.update(run.trainer_kwargs)
-    return {
+    spec = {
         'dataset': settings.dataset,
         'load': settings.load,
         'model': run.model,
@@ -63,6 +64,10 @@ def run_spec(run: RunConfig, settings: Settings, seed: int,
         'device': device,
         'pyg_simce': pyg_simce.__version__,
     }
+    # A run's own budget (e.g. the SimCE paper's 50 epochs for SimCE
+    # against 200 for BPR) replaces the dataset's.
+    spec.update(run.settings)
+    return spec
 
 
 def spec_key(spec: Dict[str, Any]) -> str:
@@ -333,6 +338,10 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
     tail = longtail_decomposition(user_out, item_out, edges, test_target,
                                   k=20, exclude_edge_index=exclude,
                                   similarity=trainer.test_similarity)
+    per_user = per_user_metrics(user_out, item_out, edges.to(device),
+                                test_target.to(device),
+                                None if exclude is None else
+                                exclude.to(device), trainer.test_similarity)
     lines = _log_lines(log_path)
     seconds = [rec['seconds'] for rec in lines]
     record = {
@@ -381,6 +390,7 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
                 split.num_users, split.num_items),
         },
         'finished': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+        'per_user': per_user,
     }
     tmp = record_path.with_suffix('.tmp')
     tmp.write_text(json.dumps(record, indent=1))

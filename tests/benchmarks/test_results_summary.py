@@ -116,3 +116,34 @@ def test_render_lists_the_baselines_beside_the_best_seed_model(tmp_path):
             in text)
     assert ('| ml-1m (full) | EASE | 0.2759 | 0.2660 | 2.9 | lambda=500 | '
             'benchmarks/results/baselines/ml-1m.json |') in text
+
+
+def test_interval_table_lists_both_protocols(tmp_path):
+    claim = {'claim': 'SSM > BPR on LightGCN (SSM Table 2)',
+             'recall@20': {'mean': 0.012, 'low': 0.004, 'high': 0.02,
+                           'relative': 0.04},
+             'ndcg@20': {'mean': -0.001, 'low': -0.01, 'high': 0.008,
+                         'relative': -0.003},
+             'verdict': 'holds'}
+    clean = _payload('losses', 'ml-100k', [])
+    clean.update(protocol='clean', settings={'seeds': 5}, claims=[claim])
+    (tmp_path / 'clean' / 'losses').mkdir(parents=True)
+    (tmp_path / 'clean' / 'losses' / 'ml-100k.json').write_text(
+        json.dumps(clean))
+    paper = _payload('losses', 'ml-100k', [])
+    paper.update(protocol='paper', claims=[dict(claim, verdict='inconclusive',
+                                                **{'recall@20': dict(
+                                                    claim['recall@20'],
+                                                    low=-0.001)})])
+    (tmp_path / 'quick' / 'losses').mkdir(parents=True)
+    (tmp_path / 'quick' / 'losses' / 'ml-100k.json').write_text(
+        json.dumps(paper))
+    lines = results_summary.interval_table(tmp_path)
+    body = [line for line in lines[2:]]
+    assert len(body) == 2
+    assert '| clean | ml-100k | 5 | +0.0120 (+4.0%) [+0.0040, +0.0200] |' \
+        in body[0] and '**holds**' in body[0]
+    assert '| paper, quick | ml-100k | 1 |' in body[1]
+    assert '[-0.0010, +0.0200]' in body[1] and '**inconclusive**' in body[1]
+    assert results_summary.interval_table(tmp_path / 'none') == \
+        ['No claim has a paired interval yet.']

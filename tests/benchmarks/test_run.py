@@ -160,6 +160,9 @@ def test_magnitude_fit_at_initialisation_follows_eq_29(monkeypatch):
      '"model": "mf", "loss": "bpr", "trainer_kwargs": {"lr": 1}}]}',
      'runs[0].trainer_kwargs: unknown key'),
     ('{"title": "t",\n "runs": [}', ':2: invalid JSON'),
+    ('{"title": "t", "reference": "r", "runs": [{"label": "x", '
+     '"model": "mf", "loss": "bpr", "settings": {"epoch": 5}}]}',
+     "runs[0].settings: unknown key(s) ['epoch']"),
 ])
 def test_bad_suite_config_names_file_and_key(tmp_path, monkeypatch, content,
                                              expected):
@@ -429,3 +432,54 @@ def test_baseline_rows_come_from_the_results_tree(quick_results, tmp_path):
     payload = json.loads((folder / 'synthetic.json').read_text())
     assert len(payload['summary']['table']['rows']) == 7
     assert 'classical baseline' not in (folder / 'synthetic.md').read_text()
+
+
+def test_paper_reports_name_their_protocol_and_claim_intervals(
+        quick_results):
+    work, out, _ = quick_results
+    payload = json.loads((out / 'quick' / 'losses' / 'synthetic.json')
+                         .read_text())
+    assert payload['protocol'] == 'paper'
+    claims = {c['claim']: c for c in payload['claims']}
+    assert set(claims) == {'SSM > BPR on LightGCN (SSM Table 2)',
+                           'SimCE > SSM (SimCE paper)',
+                           'SimCE > BPR (SimCE paper)',
+                           'MML > CCL (MML paper)'}
+    # The interval's centre is the difference of the per-user means the
+    # runs recorded, which average to each run's own test figure.
+    records = {}
+    for path in (work / 'synthetic').glob('*/record.json'):
+        rec = json.loads(path.read_text())
+        records[(rec['spec']['loss'], rec['spec']['seed'])] = rec
+    ssm, bpr = records[('ssm', 0)], records[('bpr', 0)]
+    for rec in (ssm, bpr):
+        per_user = rec['per_user']
+        assert sum(per_user['recall@20']) / len(per_user['users']) == \
+            pytest.approx(rec['test']['recall@20'], abs=1e-5)
+    c = claims['SSM > BPR on LightGCN (SSM Table 2)']
+    want = ssm['test']['recall@20'] - bpr['test']['recall@20']
+    assert c['recall@20']['mean'] == pytest.approx(want, abs=1e-5)
+    assert c['recall@20']['low'] <= c['recall@20']['mean'] <= \
+        c['recall@20']['high']
+    md = (out / 'quick' / 'losses' / 'synthetic.md').read_text()
+    assert 'paper protocol' in md and 'Claims with intervals' in md
+
+
+def test_a_run_budget_overrides_the_dataset_settings(tmp_path):
+    from benchmarks.suites.config import load_settings, load_suite
+    from benchmarks.suites.training import run_spec
+
+    cfg = load_suite('simce')
+    settings = load_settings('ml-100k', 'full')
+    specs = {r.label: run_spec(r, settings, 0, 'cpu') for r in cfg['runs']}
+    assert specs['BPR (200 epochs)']['epochs'] == 200
+    assert specs['SimCE margin 5']['epochs'] == 50
+    assert specs['SimCE margin 5']['loss_kwargs'] == {'margin': 5.0}
+    for spec in specs.values():
+        assert (spec['batch_size'], spec['lr'], spec['reg']) == \
+            (1024, 0.001, 0.0001)
+        assert spec['model_kwargs']['num_layers'] == 2
+        assert spec['trainer_kwargs']['negative_sampling'] == 'uniform'
+    # A run without its own budget keeps the dataset's (and its cache key).
+    plain = load_suite('losses')['runs'][0]
+    assert run_spec(plain, settings, 0, 'cpu')['epochs'] == settings.epochs

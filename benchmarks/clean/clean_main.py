@@ -1,0 +1,116 @@
+r"""The ``--protocol clean`` path of ``python -m benchmarks.run``: runs each
+suite on each dataset under the clean protocol and writes
+``benchmarks/results/clean/<suite>/<dataset>.json`` and ``.md``.  Every
+training run is cached in the run cache (``benchmarks/work``) and
+checkpointed after every epoch, so a stopped suite resumes where it
+stopped."""
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+from benchmarks.clean.clean_config import clean_settings, load_clean
+from benchmarks.clean.clean_report import render_clean
+from benchmarks.clean.clean_suite import run_clean_suite
+from benchmarks.clean.validation_split import carve_validation
+from benchmarks.common import environment_info, write_json
+from benchmarks.suites.config import load_suite
+from benchmarks.suites.training import SplitCache
+
+#: The suites that have a clean-protocol path (the quality comparisons).
+CLEAN_SUITES = ('losses', 'backbones', 'similarity', 'propagation')
+
+
+def clean_datasets() -> List[str]:
+    r"""The datasets of ``clean.json`` that are not the smoke-test one."""
+    return [d for d in load_clean()['datasets'] if d != 'synthetic']
+
+
+def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
+              work: Path, out: Path, seeds: int = 0,
+              trials: int = 0) -> Dict[str, Any]:
+    r"""Runs :obj:`suite` on :obj:`dataset` under the clean protocol and
+    writes its report; :obj:`seeds` / :obj:`trials` override the config
+    when positive. Returns the payload."""
+    import dataclasses
+
+    start = time.perf_counter()
+    cfg = load_suite(suite)
+    search = load_clean()
+    clean = clean_settings(dataset, search)
+    if seeds > 0:
+        clean = dataclasses.replace(clean, seeds=seeds)
+    if trials > 0:
+        clean = dataclasses.replace(clean, trials=trials)
+    data = carve_validation(splits.get(dataset, clean.settings.load),
+                            clean.val_ratio, clean.val_seed)
+    print(f'{suite} on {dataset} (clean protocol, {clean.trials} trials '
+          f'per method, {clean.seeds} seeds, {device})', flush=True)
+    payload: Dict[str, Any] = {
+        'suite': suite, 'title': cfg['title'], 'reference': cfg['reference'],
+        'config_file': f'benchmarks/configs/{suite}.json',
+        'dataset': dataset, 'device': device,
+        'settings': clean.to_dict(),
+        'num_validation': int(data.val['user', 'rates', 'item']
+                              .edge_label_index.size(1)),
+    }
+    payload.update(run_clean_suite(cfg, clean, data, work, device, search,
+                                   log=lambda s: print(s, flush=True)))
+    payload['wall_seconds'] = time.perf_counter() - start
+    payload['training_seconds_total'] = round(sum(
+        t['train_seconds'] for m in payload['methods'] for t in m['trials'])
+        + sum(f['train_seconds'] for m in payload['methods']
+              for f in m['finals']), 1)
+    payload['environment'] = environment_info(seed=0, device=device)
+    folder = out / 'clean' / suite
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = dataset.replace('/', '-')
+    write_json(folder / f'{stem}.json', payload)
+    (folder / f'{stem}.md').write_text(render_clean(payload))
+    for c in payload['claims']:
+        r = c['recall@20']
+        print(f"     {c['claim']}: {c['verdict']} (Δ Recall@20 "
+              f"{r['mean']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}])",
+              flush=True)
+    return payload
+
+
+def main_clean(parser: Any, args: Any) -> Dict[str, Any]:
+    r"""``python -m benchmarks.run SUITE --protocol clean`` (arguments
+    already parsed by :mod:`benchmarks.run`)."""
+    from benchmarks.suites.config import ConfigError
+
+    if args.quick or args.report_only or args.rerender or args.runs or \
+            args.fresh:
+        parser.error('--protocol clean takes none of --quick, --runs, '
+                     '--fresh, --report-only, --rerender (its runs are '
+                     'cached and resume; delete benchmarks/work to retrain)')
+    suites = list(CLEAN_SUITES) if args.suite == 'all' else [args.suite]
+    bad = [s for s in suites if s not in CLEAN_SUITES]
+    if bad:
+        parser.error(f'--protocol clean expected a suite of {CLEAN_SUITES} '
+                     f'(got {bad[0]!r})')
+    try:
+        datasets = args.datasets or clean_datasets()
+        search = load_clean()
+        for d in datasets:
+            clean_settings(d, search)
+        for s in suites:
+            load_suite(s)
+    except ConfigError as e:
+        parser.error(str(e))
+    splits = SplitCache(args.data_root)
+    out: Dict[str, Any] = {}
+    for dataset in datasets:
+        for suite in suites:
+            try:
+                out[f'{suite}/{dataset}'] = run_clean(
+                    suite, dataset, args.device, splits, args.work,
+                    args.out, args.seeds or 0, args.trials or 0)
+            except FileNotFoundError as e:
+                print(f'error: {dataset}: {e}', flush=True)
+                raise SystemExit(2)
+            except KeyboardInterrupt:
+                print('interrupted; run the same command again to resume',
+                      flush=True)
+                raise SystemExit(130)
+    return out

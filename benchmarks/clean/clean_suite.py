@@ -1,0 +1,165 @@
+r"""Runs one suite on one dataset under the clean protocol.
+
+For every method (a run of the suite's config) the same number of trials
+is drawn from its search space (:mod:`benchmarks.clean.search`); each trial
+trains on the training part with seed 0 and is scored on the validation
+split carved from it (:mod:`benchmarks.clean.validation_split`).  The trial
+with the best validation Recall@20 is the method's configuration; it is
+trained with every seed and evaluated once on the test split.  Each claim
+of the suite ("A beats B") gets a paired bootstrap interval over the test
+users (:mod:`benchmarks.clean.paired_bootstrap`) and its verdict.
+"""
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from benchmarks.clean.clean_baselines import run_baseline
+from benchmarks.clean.clean_config import CleanSettings, load_clean
+from benchmarks.clean.clean_run import final_test, train_clean
+from benchmarks.clean.search import (
+    apply_point,
+    describe,
+    draw_trials,
+    method_space,
+)
+from benchmarks.clean.validation_split import CleanData
+from benchmarks.suites.claim_intervals import claim_intervals
+from benchmarks.suites.config import RunConfig
+from benchmarks.suites.training import run_spec
+
+#: Negative modes that take no sample size.
+NO_SAMPLE_SIZE = ('in-batch', 'global-in-batch', 'full')
+
+
+def fixed_axes(run: RunConfig) -> List[str]:
+    r"""The axes a run fixes: not searched for it."""
+    return ([f'model.{k}' for k in run.model_kwargs] +
+            [f'loss.{k}' for k in run.loss_kwargs] +
+            [f'trainer.{k}' for k in run.trainer_kwargs])
+
+
+def clean_spec(run: RunConfig, clean: CleanSettings, point: Dict[str, Any],
+               seed: int, device: str) -> Dict[str, Any]:
+    r"""The spec of one clean-protocol run: the paper spec of :obj:`run`
+    under the dataset's clean settings, with the trial :obj:`point`
+    applied, naming the protocol and the validation carve."""
+    spec = apply_point(run_spec(run, clean.settings, seed, device), point)
+    mode = spec['trainer_kwargs'].get('negative_sampling')
+    if mode in NO_SAMPLE_SIZE:
+        spec['trainer_kwargs'].pop('num_negatives', None)
+    spec['protocol'] = 'clean'
+    spec['validation'] = {'ratio': clean.val_ratio, 'seed': clean.val_seed}
+    return spec
+
+
+def _mean_std(values: List[float]) -> Dict[str, float]:
+    return {'mean': statistics.fmean(values),
+            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
+               data: CleanData, work: Path, device: str,
+               log: Any = print) -> Dict[str, Any]:
+    r"""Tunes one method on validation, then trains the winner with every
+    seed and evaluates each on the test split once."""
+    space = method_space(search['common'], search['loss'][run.loss],
+                         fixed_axes(run))
+    points = draw_trials(space, clean.trials, search['seed'], run.label)
+    trials = []
+    for n, point in enumerate(points):
+        spec = clean_spec(run, clean, point, 0, device)
+        t = time.perf_counter()
+        rec = train_clean(spec, data, work)
+        trials.append({
+            'trial': n, 'point': point, 'key': rec['key'],
+            'valid': {k: rec['valid'][k] for k in ('recall@20', 'ndcg@20')},
+            'best_epoch': rec['best_epoch'], 'epochs_run': rec['epochs_run'],
+            'stopped_by': rec['stopped_by'],
+            'train_seconds': rec['train_seconds'],
+        })
+        log(f"    {run.label} trial {n + 1}/{len(points)} "
+            f"[{describe(point)}]: valid Recall@20 "
+            f"{rec['valid']['recall@20']:.4f} (epoch {rec['best_epoch']}/"
+            f"{rec['epochs_run']}, {'cached' if rec['cached'] else 'trained'}"
+            f" {time.perf_counter() - t:.1f} s)")
+    best = max(trials, key=lambda tr: tr['valid']['recall@20'])
+    finals, tests = [], []
+    for seed in range(clean.seeds):
+        spec = clean_spec(run, clean, best['point'], seed, device)
+        rec = train_clean(spec, data, work)
+        test = final_test(spec, rec, data, work)
+        tests.append(test)
+        finals.append({
+            'seed': seed, 'key': rec['key'],
+            'valid': {k: rec['valid'][k] for k in ('recall@20', 'ndcg@20')},
+            'test': {k: test['test'][k] for k in
+                     ('recall@10', 'recall@20', 'ndcg@10', 'ndcg@20')},
+            'best_epoch': rec['best_epoch'], 'epochs_run': rec['epochs_run'],
+            'train_seconds': rec['train_seconds'],
+            'curve': rec['curve'],
+        })
+    log(f"  {run.label}: chosen [{describe(best['point'])}] -> test "
+        f"Recall@20 " + ' '.join(f"{f['test']['recall@20']:.4f}"
+                                  for f in finals))
+    summary = {name: _mean_std([f['test'][name] for f in finals])
+               for name in ('recall@20', 'ndcg@20', 'recall@10', 'ndcg@10')}
+    return {
+        'label': run.label, 'model': run.model, 'loss': run.loss,
+        'fixed': {'model_kwargs': run.model_kwargs,
+                  'loss_kwargs': run.loss_kwargs,
+                  'trainer_kwargs': run.trainer_kwargs},
+        'space': space, 'trials': trials, 'chosen': best['point'],
+        'chosen_trial': best['trial'], 'finals': finals, 'test': summary,
+        '_tests': tests,
+    }
+
+
+def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
+                    data: CleanData, work: Path, device: str,
+                    search: Optional[Dict[str, Any]] = None,
+                    log: Any = print) -> Dict[str, Any]:
+    r"""Every method of :obj:`suite_cfg`, then every claim; returns the
+    payload's protocol part (methods, claims, search)."""
+    search = search or load_clean()
+    methods = [run_method(run, clean, search, data, work, device, log)
+               for run in suite_cfg['runs']]
+    baselines = [run_baseline(name, space, clean.trials, clean.seeds,
+                              search['seed'], data, clean.settings.dataset,
+                              work, log)
+                 for name, space in search.get('baselines', {}).items()]
+    claim_list = list(suite_cfg.get('claims', []))
+    tests = {m['label']: m['_tests'] for m in methods + baselines}
+    if methods and baselines:
+        # Chosen on validation too: the best of each kind by the mean
+        # validation Recall@20 of its final runs.
+        def valid(m: Dict[str, Any]) -> float:
+            return statistics.fmean(
+                f['valid']['recall@20'] if 'valid' in f else
+                m['trials'][m['chosen_trial']]['valid']['recall@20']
+                for f in m['finals'])
+
+        best = max(methods, key=valid)
+        base = max(baselines, key=valid)
+        claim_list.append({
+            'claim': f"best trained method ({best['label']}) > best "
+            f"classical baseline ({base['label']}), both chosen on "
+            f"validation", 'better': best['label'],
+            'worse': base['label']})
+    claims = claim_intervals(claim_list, tests)
+    for m in methods + baselines:
+        m.pop('_tests')
+        if m in baselines:
+            m['test'] = {name: _mean_std([f['test'][name]
+                                          for f in m['finals']])
+                         for name in ('recall@20', 'ndcg@20', 'recall@10',
+                                      'ndcg@10')}
+    return {
+        'protocol': 'clean',
+        'search': {'config_file': 'benchmarks/configs/clean.json',
+                   'seed': search['seed'], 'trials_per_method': clean.trials,
+                   'selection': 'best validation Recall@20'},
+        'methods': methods,
+        'baselines': baselines,
+        'claims': claims,
+    }

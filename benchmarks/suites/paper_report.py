@@ -1,0 +1,161 @@
+r"""The reports of a suite run under the ``paper`` protocol: the Markdown
+of one suite on one dataset, the index of a suite folder, the classical
+baseline rows, and the re-rendering of committed reports."""
+import json
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from benchmarks.common import write_json
+from benchmarks.suites.claim_intervals import claims_markdown
+from benchmarks.suites.report import (
+    QUALITY_SUITES,
+    add_baseline_rows,
+    baseline_records,
+    baselines_not_reported,
+    markdown_table,
+)
+
+RESULTS = Path(__file__).resolve().parent.parent / 'results'
+
+
+def file_stem(dataset: str) -> str:
+    return dataset.replace('/', '-')
+
+
+def result_dir(suite: str, mode: str, out: Path = RESULTS) -> Path:
+    return out / suite if mode == 'full' else out / 'quick' / suite
+
+
+def render_markdown(payload: Dict[str, Any]) -> str:
+    r"""The markdown report of one suite on one dataset."""
+    command = (f"python -m benchmarks.run {payload['suite']}"
+               f"{' --quick' if payload['mode'] == 'quick' else ''} "
+               f"--datasets {payload['dataset']}"
+               f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
+               f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
+    if payload.get('runs_skipped') or payload.get('runs_missing'):
+        command += ' --runs ' + ' '.join(
+            f'"{r["label"]}"' if ' ' in r['label'] else r['label']
+            for r in payload['rows'])
+    lines = [f"## {payload['title']} — {payload['dataset']} "
+             f"({payload['mode']} mode, paper protocol)", '',
+             f'Reproduce: `{command}`', '',
+             "Protocol **paper**: the papers' settings and selection (the "
+             "best test evaluation of each run, as their reference code "
+             "does); see the clean protocol (`--protocol clean`) for "
+             "selection on validation.", '']
+    s = payload.get('settings') or {}
+    if payload['suite'] == 'speed':
+        lines.append(
+            f"Settings: batch {s['batch_size']}, embedding "
+            f"{s['embedding_dim']}, BPR step, top-{s['k']} of every user with "
+            f"the training items masked; medians of {s['repeat']} (ours) and "
+            f"{s['pyg_repeat']} (PyG) repeats; device {payload['device']}; "
+            f"{payload['wall_seconds']:.0f} s wall.")
+        lines.append('')
+    elif s:
+        lines.append(
+            f"Settings: embedding {s['embedding_dim']}, LightGCN layers "
+            f"{s['num_layers']}, batch {s['batch_size']}, lr {s['lr']}, reg "
+            f"{s['reg']}, at most {s['epochs']} epochs, evaluation every "
+            f"{s['eval_every']}, patience {s['patience']}, SSM temperature "
+            f"{s['ssm_temperature']}; seeds {payload['seeds']}; device "
+            f"{payload['device']}; {payload['training_seconds_total']:.0f} s "
+            f"of training in its runs ({payload['runs_trained']} trained by "
+            f"this command, {payload['runs_cached']} from the run cache; "
+            f"{payload['wall_seconds']:.0f} s wall).")
+        if any(r.get('settings_override') for r in payload.get('rows', [])):
+            lines[-1] += (' Runs with their own budget override these '
+                          '(`settings` of the run in '
+                          f"`{payload['config_file']}`).")
+        lines.append('')
+    table = payload['summary']['table']
+    lines.append(markdown_table(table['header'], table['rows']))
+    if payload['summary'].get('detail'):
+        detail = payload['summary']['detail']
+        lines += ['', 'Per run:', '',
+                  markdown_table(detail['header'], detail['rows'])]
+    if payload.get('baselines_file'):
+        lines += ['', f"Classical baselines: the best recorded setting of "
+                  f"each model in `{payload['baselines_file']}` (written by "
+                  f"`python -m benchmarks.baselines`, not retrained here; "
+                  f"settings selected on the test split, so optimistic; "
+                  f"the time column holds the fit time)."]
+        if payload.get('baselines_not_reported'):
+            lines[-1] += (' No result recorded, so no row: '
+                          + ', '.join(payload['baselines_not_reported'])
+                          + '.')
+    if payload.get('runs_skipped'):
+        lines += ['', f"Not run here (selected with `--runs`): "
+                  f"{', '.join(payload['runs_skipped'])}."]
+    if payload.get('runs_missing'):
+        lines += ['', f"Not in the run cache yet (reported with "
+                  f"`--report-only`): {', '.join(payload['runs_missing'])}."]
+    if payload.get('runs_unfinished'):
+        lines += ['', f"**Unfinished** (reported with `--report-only` while "
+                  f"training or after a stop; best test evaluation so far, "
+                  f"the command above finishes them): "
+                  f"{', '.join(payload['runs_unfinished'])}."]
+    if payload.get('plot'):
+        lines += ['', f"![{payload['suite']}]({payload['plot']})"]
+    lines += claims_markdown(payload.get('claims') or [],
+                             len(payload['seeds']))
+    if payload['summary'].get('verdicts'):
+        lines += ['', 'Claims:', '']
+        for v in payload['summary']['verdicts']:
+            mark = {True: 'holds', False: 'does not hold',
+                    None: 'observation'}[v['holds']]
+            lines.append(f"- {v['claim']}: **{mark}** — {v['evidence']}")
+    if payload.get('published_note'):
+        lines += ['', f"Published figures: {payload['published_note']}"]
+    lines += ['', f"Source: {payload['reference']}", '']
+    return '\n'.join(lines)
+
+
+def attach_baselines(payload: Dict[str, Any], out: Path) -> None:
+    r"""Adds the classical baselines of the payload's dataset (from
+    ``<out>/baselines/<dataset>.json`` when it exists) as rows of its
+    quality table, replacing earlier baseline rows; removes them when the
+    file is absent."""
+    payload.pop('baselines', None)
+    payload.pop('baselines_file', None)
+    payload.pop('baselines_not_reported', None)
+    if payload['suite'] not in QUALITY_SUITES:
+        return
+    path = out / 'baselines' / f"{file_stem(payload['dataset'])}.json"
+    found = baseline_records(path)
+    if add_baseline_rows(payload['summary'], found) and found:
+        payload['baselines'] = found
+        payload['baselines_file'] = (
+            f'benchmarks/results/baselines/{path.name}')
+        payload['baselines_not_reported'] = baselines_not_reported(path)
+
+
+def rerender(suite: str, dataset: str, mode: str,
+             out: Path) -> Optional[Dict[str, Any]]:
+    r"""Rewrites the committed report of :obj:`suite` on :obj:`dataset`
+    from its JSON with the current baseline rows; trains and reads
+    nothing else. Returns the payload, or :obj:`None` without a report."""
+    folder = result_dir(suite, mode, out)
+    path = folder / f'{file_stem(dataset)}.json'
+    if not path.is_file():
+        return None
+    payload = json.loads(path.read_text())
+    payload.setdefault('protocol', 'paper')
+    attach_baselines(payload, out)
+    write_json(path, payload)
+    (folder / f'{file_stem(dataset)}.md').write_text(
+        render_markdown(payload))
+    write_index(suite, folder)
+    return payload
+
+
+def write_index(suite: str, folder: Path) -> None:
+    r"""``README.md`` of a suite folder: the reports of every dataset."""
+    parts = [f'# Benchmark suite `{suite}`', '',
+             'One report per dataset, each with the command that '
+             'reproduces it (`benchmarks/configs/` holds the settings).', '']
+    for md in sorted(folder.glob('*.md')):
+        if md.name != 'README.md':
+            parts.append(md.read_text())
+    (folder / 'README.md').write_text('\n'.join(parts))

@@ -1,0 +1,216 @@
+r"""The clean protocol end to end on tiny synthetic data: it never reads the
+test split outside the final evaluation of a chosen configuration, its
+choices do not depend on the test split, and its report holds every trial,
+the chosen configuration, per-seed metrics and each claim's interval."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmarks.clean import clean_baselines, clean_suite
+from benchmarks.clean.clean_config import clean_settings, load_clean
+from benchmarks.clean.validation_split import (
+    SplitLockedError,
+    carve_validation,
+)
+from benchmarks.suites.config import load_suite
+from pyg_simce.data import load_dataset
+
+ROOT = Path(__file__).resolve().parents[3]
+RATES = ('user', 'rates', 'item')
+
+
+class SentinelTest:
+    r"""A test part that raises on any access unless :attr:`allowed`; counts
+    the accesses."""
+    allowed = False
+    reads = 0
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __getattr__(self, name):
+        return getattr(self._get(), name)
+
+    def _get(self):
+        if not SentinelTest.allowed:
+            raise AssertionError('the test split was read before the final '
+                                 'evaluation')
+        SentinelTest.reads += 1
+        return self._data
+
+
+def synthetic_split(shuffle_test=False):
+    clean = clean_settings('synthetic')
+    split = load_dataset('synthetic', **clean.settings.load)
+    if shuffle_test:
+        # Another test split: the same users with random items.
+        store = split.test[RATES]
+        target = store.edge_label_index.clone()
+        g = torch.Generator().manual_seed(5)
+        target[1] = torch.randint(0, split.num_items, (target.size(1), ),
+                                  generator=g)
+        store.edge_label_index = target
+    return clean, split
+
+
+def run_suite(tmp_path, split, clean, monkeypatch, suite='losses'):
+    split = split._replace(test=SentinelTest(split.test))
+    data = carve_validation(split, clean.val_ratio, clean.val_seed)
+    real_final_test = clean_suite.final_test
+    calls = []
+
+    def guarded_final_test(spec, record, data, work):
+        # Only here, for a configuration already chosen on validation.
+        SentinelTest.allowed = True
+        try:
+            calls.append(spec['seed'])
+            return real_final_test(spec, record, data, work)
+        finally:
+            SentinelTest.allowed = False
+
+    real_fit_evaluate = clean_baselines._fit_evaluate
+
+    def guarded_fit_evaluate(name, kwargs, seed, data, dataset, work, final):
+        # A baseline's tuning fits run unguarded: they must not read it.
+        SentinelTest.allowed = final
+        try:
+            if final:
+                calls.append((name, seed))
+            return real_fit_evaluate(name, kwargs, seed, data, dataset,
+                                     work, final)
+        finally:
+            SentinelTest.allowed = False
+
+    monkeypatch.setattr(clean_suite, 'final_test', guarded_final_test)
+    monkeypatch.setattr(clean_baselines, '_fit_evaluate',
+                        guarded_fit_evaluate)
+    cfg = load_suite(suite)
+    cfg['runs'] = cfg['runs'][:3]
+    out = clean_suite.run_clean_suite(cfg, clean, data, tmp_path, 'cpu',
+                                      load_clean(), log=lambda s: None)
+    return out, calls
+
+
+def test_the_test_split_is_read_only_in_final_evaluations(tmp_path,
+                                                          monkeypatch):
+    clean, split = synthetic_split()
+    SentinelTest.reads = 0
+    out, calls = run_suite(tmp_path, split, clean, monkeypatch)
+    # One final evaluation per method and seed, each reading the test split.
+    seeds = list(range(clean.seeds))
+    assert calls[:3 * clean.seeds] == seeds * 3
+    assert calls[3 * clean.seeds:] == [
+        (name, s) for name in load_clean()['baselines'] for s in seeds]
+    assert SentinelTest.reads >= 3 * clean.seeds  # cached fits read none
+    # Outside the final evaluation the locked split refuses to open.
+    data = carve_validation(split, clean.val_ratio, clean.val_seed)
+    with pytest.raises(SplitLockedError, match='final evaluation'):
+        data.test.open()
+    # The validation split is carved from training: no pair in two parts.
+    train = {tuple(p) for p in data.train[RATES].edge_index.t().tolist()}
+    val = {tuple(p) for p in data.val[RATES].edge_label_index.t().tolist()}
+    test = {tuple(p) for p in split.test[RATES].edge_label_index.t().tolist()}
+    assert val and not train & val and not (train | val) & test
+
+
+def test_choices_do_not_depend_on_the_test_split(tmp_path, monkeypatch):
+    clean, split = synthetic_split()
+    first, _ = run_suite(tmp_path / 'a', split, clean, monkeypatch)
+    clean, other = synthetic_split(shuffle_test=True)
+    second, _ = run_suite(tmp_path / 'b', other, clean, monkeypatch)
+    def timeless(trials):
+        return [{k: v for k, v in t.items() if k != 'train_seconds'}
+                for t in trials]
+
+    for a, b in zip(first['methods'], second['methods']):
+        assert timeless(a['trials']) == timeless(b['trials'])
+        assert a['chosen'] == b['chosen']
+        assert [f['valid'] for f in a['finals']] == \
+            [f['valid'] for f in b['finals']]
+    # ... while the test figures do (the shuffled targets are other items).
+    assert [m['test'] for m in first['methods']] != \
+        [m['test'] for m in second['methods']]
+
+
+def test_smoke_run_end_to_end(tmp_path):
+    work, out = tmp_path / 'work', tmp_path / 'results'
+    proc = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
+         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
+         '--work', str(work), '--out', str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
+                         .read_text())
+    assert payload['protocol'] == 'clean'
+    assert payload['settings']['trials'] == 2
+    assert payload['settings']['seeds'] == 2
+    labels = [m['label'] for m in payload['methods']]
+    assert labels == ['BCE', 'BPR', 'SM', 'CCL', 'SSM', 'SimCE', 'MML']
+    for m in payload['methods']:
+        assert len(m['trials']) == 2
+        best = max(m['trials'], key=lambda t: t['valid']['recall@20'])
+        assert m['chosen'] == best['point']
+        assert [f['seed'] for f in m['finals']] == [0, 1]
+        values = [f['test']['recall@20'] for f in m['finals']]
+        assert m['test']['recall@20']['mean'] == pytest.approx(
+            sum(values) / 2)
+        # Seed 0 of the chosen setting is the chosen trial itself.
+        assert m['finals'][0]['key'] == best['key']
+    # The classical baselines get the same budget, selected on validation.
+    names = [b['label'] for b in payload['baselines']]
+    assert names == ['MostPopular', 'ItemKNN', 'EASE', 'GF-CF', 'iALS']
+    for b in payload['baselines']:
+        assert len(b['trials']) == (1 if b['label'] == 'MostPopular' else 2)
+        feasible = [t for t in b['trials'] if t['valid'] is not None]
+        best = max(feasible, key=lambda t: t['valid']['recall@20'])
+        assert b['chosen'] == best['point']
+        assert len(b['finals']) == 2
+        if not b['seeded']:
+            assert b['finals'][0]['test'] == b['finals'][1]['test']
+    claims = {c['claim']: c for c in payload['claims']}
+    assert len(claims) == 5
+    assert any(c.startswith('best trained method') for c in claims)
+    for c in claims.values():
+        r = c['recall@20']
+        assert r['low'] <= r['mean'] <= r['high']
+        assert c['verdict'] in ('holds', 'does not hold', 'inconclusive')
+    md = (out / 'clean' / 'losses' / 'synthetic.md').read_text()
+    assert 'clean protocol' in md and 'Every trial' in md
+    # A second run trains nothing: everything comes from the run cache.
+    again = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
+         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
+         '--work', str(work), '--out', str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert re.search(r'cached \d', again.stdout)
+    assert not re.search(r'trained \d', again.stdout)
+    assert json.loads((out / 'clean' / 'losses' / 'synthetic.json')
+                      .read_text())['claims'] == payload['claims']
+
+
+def test_unknown_dataset_and_suite_are_refused(tmp_path, capsys):
+    from benchmarks.run import main
+
+    for argv, message in (
+            (['longtail'], '--protocol clean expected a suite of'),
+            (['losses', '--datasets', 'gowalla'],
+             "no clean-protocol settings for dataset 'gowalla'"),
+            (['losses', '--datasets', 'synthetic', '--trials', '0'],
+             '--trials expected a positive integer'),
+            (['losses', '--datasets', 'synthetic', '--quick'],
+             '--protocol clean takes none of --quick')):
+        with pytest.raises(SystemExit) as info:
+            main(argv + ['--protocol', 'clean', '--work', str(tmp_path)])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before any training
