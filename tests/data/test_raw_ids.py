@@ -48,3 +48,15 @@ def test_raw_ids_of_missing():
     data = HeteroData()
     data['user'].num_nodes = 2
     assert raw_ids_of(data) == (None, None)
+
+
+def test_raw_ids_are_plain_python_values_that_print_plainly():
+    # numpy scalars print as np.str_('sku-26') inside a list.
+    data = build_hetero_data(['sku-26', 'sku-3'], [5, 7])
+    user_raw, item_raw = raw_ids_of(data)
+    users = to_raw_ids(user_raw, [0, 1])
+    items = to_raw_ids(item_raw, [0, 1])
+    assert [type(u) for u in users] == [str, str]
+    assert [type(i) for i in items] == [int, int]
+    assert str(users) == "['sku-26', 'sku-3']"
+    assert str(items) == '[5, 7]'
