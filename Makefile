@@ -20,7 +20,7 @@ BENCH_STAMP := $(VENV)/.pyg_simce-bench-installed
 EXAMPLES_STAMP := $(VENV)/.pyg_simce-examples-installed
 EXAMPLES := quickstart compare_losses propagation_rules custom_dataset pyg_dataset longtail_analysis
 BENCH_ARGS ?=
-RUN_ARGS ?= --dataset synthetic --model lightgcn --layers 2 --loss simce --epochs 30 --out runs/synthetic-lightgcn-simce.json
+RUN_ARGS ?= --dataset synthetic --model lightgcn --layers 2 --loss simce --epochs 30 --out runs/synthetic-lightgcn-simce.json --save-model runs/synthetic-lightgcn-simce.pt
 PYTEST_ARGS ?=
 
 .PHONY: run test test-slow examples bench bench-quick bench-full docs install install-test clean
