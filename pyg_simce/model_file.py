@@ -116,6 +116,16 @@ def train_graph(train_data: Any, num_users: int, num_items: int
     return edge_index.detach().cpu().long(), user_raw, item_raw
 
 
+def constructor_args(model: Any) -> Dict[str, Any]:
+    r"""The constructor arguments that rebuild :obj:`model`, read from its
+    attributes named like the arguments of its class's :meth:`__init__`."""
+    import inspect
+
+    params = inspect.signature(type(model).__init__).parameters
+    return {name: getattr(model, name) for name in params
+            if name not in ('self', 'args', 'kwargs')}
+
+
 def save_model_file(model: Any, path: PathLike, *, init_args: Dict[str, Any],
                     state: Dict[str, Any], num_users: int, num_items: int,
                     edge_index: Optional[Tensor], user_raw_id: Any = None,

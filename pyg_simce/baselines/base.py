@@ -1,6 +1,5 @@
 r"""The shared skeleton of the classical recommenders of
 :mod:`pyg_simce.baselines`."""
-import inspect
 import os
 import pathlib
 from typing import Any, Dict, Optional, Tuple, Union
@@ -289,9 +288,8 @@ class BaselineRecommender:
     def init_args(self) -> Dict[str, Any]:
         r"""The constructor arguments that rebuild this model (read from
         the attributes named like the arguments)."""
-        params = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in params
-                if name not in ('self', 'args', 'kwargs')}
+        from pyg_simce.model_file import constructor_args
+        return constructor_args(self)
 
     def save(self, path: Union[str, os.PathLike], *,
              user_raw_id: Any = None, item_raw_id: Any = None,

@@ -1,12 +1,13 @@
 r"""What the command line writes: error lines, progress and metric lines and
 JSON result files."""
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, Optional, TextIO, Union
 
 PROG = 'pyg-simce'
 
@@ -28,19 +29,23 @@ def _device_name(device: str) -> str:
            f'{torch.get_num_threads()} threads)'
 
 
-def _write_json(path: str, payload: Dict[str, Any]) -> None:
+@contextlib.contextmanager
+def atomic_text_file(path: Union[str, Path]) -> Iterator[TextIO]:
+    r"""Yields a text file that replaces :obj:`path` atomically when the
+    block ends (a temporary file in the same folder, fsync,
+    :func:`os.replace`, permissions from the umask); an error removes the
+    temporary file and leaves :obj:`path` as it was."""
     import tempfile
+
+    from pyg_simce.train.checkpoint import honour_umask
     path_ = Path(path)
     path_.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path_.name}.', suffix='.tmp',
                                dir=path_.parent)
     try:
-        from pyg_simce.train.checkpoint import honour_umask
         honour_umask(fd)  # mkstemp makes 0600
-        with os.fdopen(fd, 'w') as f:
-            json.dump(payload, f, indent=2, allow_nan=False,
-                      default=_json_default)
-            f.write('\n')
+        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path_)
@@ -50,6 +55,13 @@ def _write_json(path: str, payload: Dict[str, Any]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _write_json(path: str, payload: Dict[str, Any]) -> None:
+    with atomic_text_file(path) as f:
+        json.dump(payload, f, indent=2, allow_nan=False,
+                  default=_json_default)
+        f.write('\n')
 
 
 def _json_default(obj: Any) -> Any:

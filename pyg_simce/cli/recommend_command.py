@@ -22,9 +22,7 @@ error (``--unknown-users skip``), get the most popular training items
 import argparse
 import csv
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -207,34 +205,20 @@ def _rows(model: Any, users: List[int], ids: Any, scores: Any,
 
 
 def _write_rows(path: Path, fmt: str, rows: Iterator[Any]) -> int:
-    from pyg_simce.train.checkpoint import honour_umask
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp',
-                               dir=path.parent)
+    from pyg_simce.cli.output import atomic_text_file
     count = 0
-    try:
-        honour_umask(fd)
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
-            if fmt == 'csv':
-                writer = csv.writer(f, lineterminator='\n')
-                writer.writerow(['user', 'rank', 'item', 'score'])
-                for row in rows:
-                    writer.writerow([row[0], row[1], row[2], repr(row[3])])
-                    count += 1
-            else:
-                for user, rank, item, score in rows:
-                    f.write(json.dumps({'user': user, 'rank': rank,
-                                        'item': item, 'score': score}) +
-                            '\n')
-                    count += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_text_file(path) as f:
+        if fmt == 'csv':
+            writer = csv.writer(f, lineterminator='\n')
+            writer.writerow(['user', 'rank', 'item', 'score'])
+            for row in rows:
+                writer.writerow([row[0], row[1], row[2], repr(row[3])])
+                count += 1
+        else:
+            for user, rank, item, score in rows:
+                f.write(json.dumps({'user': user, 'rank': rank,
+                                    'item': item, 'score': score}) + '\n')
+                count += 1
     return count
 
 

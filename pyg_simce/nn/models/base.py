@@ -1,4 +1,3 @@
-import inspect
 import os
 import pathlib
 from typing import Any, Callable, Dict, Hashable, Optional, Tuple, Union
@@ -274,9 +273,8 @@ class RecommenderBase(torch.nn.Module):
     def init_args(self) -> Dict[str, Any]:
         r"""The constructor arguments that rebuild this model (read from
         the attributes named like the arguments)."""
-        params = inspect.signature(type(self).__init__).parameters
-        return {name: getattr(self, name) for name in params
-                if name not in ('self', 'args', 'kwargs')}
+        from pyg_simce.model_file import constructor_args
+        return constructor_args(self)
 
     def save(self, path: Union[str, os.PathLike], train_data: Any = None,
              *, user_raw_id: Any = None, item_raw_id: Any = None,
