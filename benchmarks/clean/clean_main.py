@@ -56,10 +56,10 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
     payload.update(run_clean_suite(cfg, clean, data, work, device, search,
                                    log=lambda s: print(s, flush=True)))
     payload['wall_seconds'] = time.perf_counter() - start
-    payload['training_seconds_total'] = round(sum(
-        t['train_seconds'] for m in payload['methods'] for t in m['trials'])
-        + sum(f['train_seconds'] for m in payload['methods']
-              for f in m['finals']), 1)
+    # Seed 0 of a chosen setting is its trial: count every run once.
+    seconds = {r['key']: r['train_seconds'] for m in payload['methods']
+               for r in m['trials'] + m['finals']}
+    payload['training_seconds_total'] = round(sum(seconds.values()), 1)
     payload['environment'] = environment_info(seed=0, device=device)
     folder = out / 'clean' / suite
     folder.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,10 @@ def render_clean(payload: Dict[str, Any]) -> str:
         f"setting is trained with seeds 0-{seeds - 1} and each is evaluated "
         f"once on the test split. Fixed: embedding {s['embedding_dim']}, "
         f"LightGCN layers {s['num_layers']}, batch {s['batch_size']}. "
-        f"Device {payload['device']}; {payload['wall_seconds']:.0f} s wall.",
+        f"Device {payload['device']}; "
+        f"{payload.get('training_seconds_total', 0):.0f} s of training in "
+        f"its runs (cached runs included), "
+        f"{payload['wall_seconds']:.0f} s wall for this report.",
         '']
     rows = []
     for m in payload['methods']:
