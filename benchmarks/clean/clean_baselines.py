@@ -14,7 +14,8 @@ from typing import Any, Dict, List
 
 from benchmarks.clean.search import describe, draw_trials
 from benchmarks.clean.validation_split import CleanData, final_evaluation
-from benchmarks.suites.per_user import PER_USER
+from benchmarks.common import write_json
+from benchmarks.suites.per_user import per_user_record
 
 #: Baselines whose fit depends on a seed.
 SEEDED = ('ials', 'gfcf')
@@ -53,24 +54,16 @@ def _fit_evaluate(name: str, kwargs: Dict[str, Any], seed: int,
     if final:
         with final_evaluation():
             test = data.test.open()
-        res = evaluate_baseline(
+        out.update(per_user_record(evaluate_baseline(
             model, train, test[rates].edge_label_index,
             exclude_edge_index=data.val[rates].edge_label_index,
-            ks=(10, 20), return_per_user=True)
-        per_user = res.pop('per_user')
-        out['test'] = {k: float(v) for k, v in res.items()}
-        out['users'] = per_user['user_index'].tolist()
-        for metric in PER_USER:
-            out[metric] = [round(float(x), 6) for x in per_user[metric]]
+            ks=(10, 20), return_per_user=True)))
     else:
         res = evaluate_baseline(model, train,
                                 data.val[rates].edge_label_index,
                                 ks=(10, 20))
         out['valid'] = {k: float(v) for k, v in res.items()}
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.tmp')
-    tmp.write_text(json.dumps(out))
-    tmp.replace(path)
+    write_json(path, out)
     return out
 
 

@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional
 import torch
 
 from benchmarks.clean.validation_split import CleanData, final_evaluation
+from benchmarks.common import write_json
 from benchmarks.suites.per_user import per_user_metrics
 from benchmarks.suites.training import (
     _curve,
@@ -30,12 +31,6 @@ from benchmarks.suites.training import (
     run_folder,
     spec_key,
 )
-
-def _write_json(path: Path, payload: Dict[str, Any]) -> None:
-    tmp = path.with_suffix('.tmp')
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(path)
-
 
 def train_clean(spec: Dict[str, Any], data: CleanData, work: Path,
                 quiet: bool = True) -> Dict[str, Any]:
@@ -97,7 +92,7 @@ def train_clean(spec: Dict[str, Any], data: CleanData, work: Path,
         'curve': _curve(lines),
         'finished': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
     }
-    _write_json(record_path, record)
+    write_json(record_path, record)
     record['cached'] = False
     return record
 
@@ -128,7 +123,7 @@ def final_test(spec: Dict[str, Any], record: Dict[str, Any],
         user_out, item_out, train_edges, target,
         exclude=data.val[rates].edge_label_index.to(device),
         similarity=record['test_similarity']))
-    _write_json(path, out)
+    write_json(path, out)
     return out
 
 

@@ -17,9 +17,18 @@ def per_user_metrics(user_out: Tensor, item_out: Tensor, train_edges: Tensor,
     :math:`10^{-6}`)."""
     from pyg_simce.metrics import evaluate_ranking
 
-    result = evaluate_ranking(user_out, item_out, train_edges, target,
-                              exclude_edge_index=exclude, ks=(10, 20),
-                              similarity=similarity, return_per_user=True)
+    return per_user_record(
+        evaluate_ranking(user_out, item_out, train_edges, target,
+                         exclude_edge_index=exclude, ks=(10, 20),
+                         similarity=similarity, return_per_user=True))
+
+
+def per_user_record(result: Dict[str, Any]) -> Dict[str, Any]:
+    r"""The ``test`` metrics, ``users`` and per-user :data:`PER_USER` values
+    of an evaluation run with :obj:`return_per_user=True`
+    (:func:`pyg_simce.metrics.evaluate_ranking` or
+    :func:`pyg_simce.baselines.evaluate_baseline`)."""
+    result = dict(result)
     per_user = result.pop('per_user')
     out: Dict[str, Any] = {
         'test': {k: float(v) for k, v in result.items()},
