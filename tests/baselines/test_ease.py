@@ -34,3 +34,26 @@ def test_ease_bad_input(tiny_graph):
     # Gowalla's catalogue is refused by default, naming the memory needed.
     with pytest.raises(ValueError, match='40981 items, which need about'):
         EASE(dtype=torch.float32).check_sizes(29858, 40981)
+
+
+def test_ease_blocked_mirror_equals_closed_form(monkeypatch):
+    # Several blocks of the in-place mirroring, in both precisions.
+    from torch_geometric.data import HeteroData
+
+    import pyg_simce.baselines.ease as ease
+    monkeypatch.setattr(ease, '_BLOCK', 7)
+    gen = torch.Generator().manual_seed(0)
+    r = (torch.rand(40, 30, generator=gen) < 0.3).double()
+    data = HeteroData()
+    data['user'].num_nodes, data['item'].num_nodes = 40, 30
+    data['user', 'rates', 'item'].edge_index = r.nonzero().t()
+    lam = 2.0
+    p = torch.linalg.inv(r.t() @ r + lam * torch.eye(30, dtype=r.dtype))
+    b = -p / p.diagonal().view(1, -1)
+    b.fill_diagonal_(0.0)
+    for dtype, atol in ((torch.float64, 1e-6), (torch.float32, 1e-4)):
+        model = EASE(lambda_=lam, dtype=dtype).fit(data)
+        assert torch.allclose(model.weight.double(), b, atol=atol)
+    # The memory estimate counts one matrix, one block and the float32 copy.
+    assert EASE(dtype=torch.float32).memory_needed(30) == (30 + 7) * 30 * 4
+    assert EASE().memory_needed(30) == (30 + 7) * 30 * 8 + 30 * 30 * 4
