@@ -3,15 +3,18 @@ of one suite on one dataset, the index of a suite folder, the classical
 baseline rows, and the re-rendering of committed reports."""
 import json
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from benchmarks.common import write_json
 from benchmarks.suites.claim_intervals import claims_markdown
 from benchmarks.suites.report import (
+    BASELINE_NOTE,
     QUALITY_SUITES,
     add_baseline_rows,
     baseline_records,
     baselines_not_reported,
+    fmt,
+    is_baseline_row,
     markdown_table,
 )
 
@@ -115,20 +118,57 @@ def render_markdown(payload: Dict[str, Any]) -> str:
 def attach_baselines(payload: Dict[str, Any], out: Path) -> None:
     r"""Adds the classical baselines of the payload's dataset (from
     ``<out>/baselines/<dataset>.json`` when it exists) as rows of its
-    quality table, replacing earlier baseline rows; removes them when the
-    file is absent."""
+    quality table, or, in the ``longtail`` suite, as hatched bars of its
+    plot and rows of its table; replaces earlier baseline rows and removes
+    them when the file is absent."""
     payload.pop('baselines', None)
     payload.pop('baselines_file', None)
     payload.pop('baselines_not_reported', None)
-    if payload['suite'] not in QUALITY_SUITES:
-        return
     path = out / 'baselines' / f"{file_stem(payload['dataset'])}.json"
-    found = baseline_records(path)
-    if add_baseline_rows(payload['summary'], found) and found:
+    if payload['suite'] == 'longtail':
+        found = add_longtail_baselines(payload['summary'],
+                                       baseline_records(path))
+    elif payload['suite'] in QUALITY_SUITES:
+        found = baseline_records(path)
+        if not add_baseline_rows(payload['summary'], found):
+            found = []
+    else:
+        return
+    if found:
         payload['baselines'] = found
         payload['baselines_file'] = (
             f'benchmarks/results/baselines/{path.name}')
         payload['baselines_not_reported'] = baselines_not_reported(path)
+
+
+def add_longtail_baselines(summary: Dict[str, Any],
+                           baselines: List[Dict[str, Any]]
+                           ) -> List[Dict[str, Any]]:
+    r"""Puts the baselines that recorded a long-tail split into the
+    ``longtail`` summary: one plot group each (flagged ``baseline``) and
+    one table row, after the trained models. Returns those baselines."""
+    groups = [g for g in summary.get('groups', []) if not g.get('baseline')]
+    table = summary['table']
+    table['rows'] = [r for r in table['rows'] if not is_baseline_row(r)]
+    num_groups = len(groups[0]['recall_per_group']) if groups else None
+    used = []
+    for b in baselines:
+        tail = b.get('longtail')
+        if not tail or (num_groups is not None and
+                        len(tail['recall_per_group']) != num_groups):
+            continue
+        used.append(b)
+        share = tail['share_per_group']
+        groups.append({'label': f"{b['model']} (baseline)",
+                       'recall_per_group': tail['recall_per_group'],
+                       'share_per_group': share, 'baseline': True})
+        table['rows'].append(
+            [f"{b['model']} ({BASELINE_NOTE}, setting selected on test: "
+             f"{b['setting']})", fmt(b['recall@20'])] +
+            [fmt(x) for x in tail['recall_per_group']] +
+            [f'{sum(share[:len(share) // 2]):.1%}'])
+    summary['groups'] = groups
+    return used
 
 
 def rerender(suite: str, dataset: str, mode: str,

@@ -68,6 +68,13 @@ LABEL_KEY = (
     ('LightGCN', 'light graph convolution, propagating both ways'),
     ('SVD++ user', 'SVD++ propagating items to users'),
     ('SVD++ item', 'SVD++ propagating users to items'),
+    ('EASE', 'embarrassingly shallow autoencoder'),
+    ('GF-CF', 'graph-filter collaborative filtering'),
+    ('iALS', 'implicit alternating least squares'),
+    ('ItemKNN', 'item k-nearest neighbours'),
+    ('MostPopular', 'the most popular items for everyone'),
+    ('(baseline)', 'classical baseline, hatched, its setting chosen on the '
+     'test split'),
     ('[\u03b10, \u03b11]', 'exponents of the propagation\'s normalisation '
      '(receiver, sender degree)'),
 )
@@ -164,7 +171,10 @@ def plot_longtail(rows: List[Dict[str, Any]], path: Path,
     fig, ax = _figure(plt, 1)
     for n, r in enumerate(rows):
         xs = [g + (n - (len(rows) - 1) / 2) * width for g in range(groups)]
-        ax.bar(xs, r['recall_per_group'], width=width, label=r['label'])
+        ax.bar(xs, r['recall_per_group'], width=width, label=r['label'],
+               hatch='////' if r.get('baseline') else None,
+               edgecolor='white' if r.get('baseline') else None,
+               linewidth=0)
     ax.set_xticks(range(groups))
     ax.set_xlabel(f'item popularity group (0 = least popular, {groups - 1} '
                   '= most popular; equal shares of the training '
@@ -266,7 +276,8 @@ def baseline_records(path: Path) -> List[Dict[str, Any]]:
                     'setting': run['setting'],
                     'fit_seconds': run.get('fit_seconds'),
                     'recall@20': run['test'].get('recall@20'),
-                    'ndcg@20': run['test'].get('ndcg@20')})
+                    'ndcg@20': run['test'].get('ndcg@20'),
+                    'longtail': run.get('longtail')})
     out.sort(key=lambda r: -(r['recall@20'] or 0.0))
     return out
 

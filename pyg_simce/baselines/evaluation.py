@@ -104,3 +104,65 @@ def evaluate_baseline(
                                            chunk_size, history):
         topk[start:start + index.size(0)] = index
     return summarize_topk(topk, users, target, ks, return_per_user)
+
+
+def baseline_longtail(
+    model: Any,
+    train_edge_index: Tensor,
+    target_edge_index: Union[Tensor, PositiveIndex],
+    *,
+    num_groups: int = 10,
+    k: int = 20,
+    exclude_edge_index: Exclusion = None,
+    chunk_size: Optional[int] = None,
+) -> Dict[str, Any]:
+    r"""The long-tail decomposition of Recall@:obj:`k` over item popularity
+    groups of :func:`~pyg_simce.metrics.longtail_decomposition` for a fitted
+    recommender of :mod:`pyg_simce.baselines`: the same groups (training
+    degree), the same masking and the same returned fields, with the top-
+    :obj:`k` lists of :func:`evaluate_baseline`. The per-group values sum to
+    its :obj:`'recall@k'`.
+
+    Args:
+        model: A fitted baseline.
+        train_edge_index (torch.Tensor): Training interactions :obj:`[2, E]`
+            (masked, the item popularity and the item-item models'
+            histories).
+        target_edge_index (torch.Tensor or PositiveIndex): The interactions
+            to retrieve.
+        num_groups (int, optional): The number of popularity groups.
+            (default: :obj:`10`)
+        k (int, optional): The cut-off. (default: :obj:`20`)
+        exclude_edge_index (torch.Tensor or list, optional): Further
+            interactions to mask. (default: :obj:`None`)
+        chunk_size (int, optional): Users scored at once.
+            (default: :obj:`None`)
+    """
+    from pyg_simce.metrics.longtail import decompose_topk, popularity_groups
+    model._check_fitted()
+    num_users, num_items = model.num_users, model.num_items
+    if not isinstance(k, int) or isinstance(k, bool) or \
+            not 1 <= k <= num_items:
+        raise ValueError(f"'k' expected an integer in [1, {num_items}] "
+                         f"(got {k})")
+    if not isinstance(num_groups, int) or isinstance(num_groups, bool) or \
+            num_groups < 1:
+        raise ValueError(f"'num_groups' expected a positive integer "
+                         f"(got {num_groups})")
+    history = None
+    if model._uses_history:
+        history = model.history(train_edge_index)
+    target, exclusions = ranking_inputs(train_edge_index, target_edge_index,
+                                        exclude_edge_index, num_users,
+                                        num_items)
+    for ex in [target] + exclusions:
+        ex.to(torch.device('cpu'))
+    item_degree = exclusions[0].item_degree()
+    group = popularity_groups(item_degree, num_groups)
+    users = (target.degree > 0).nonzero().view(-1)
+    topk = torch.empty(users.numel(), k, dtype=torch.long)
+    for start, _, index in iter_score_topk(model, users, k, exclusions,
+                                           chunk_size, history):
+        topk[start:start + index.size(0)] = index
+    return decompose_topk(topk, users, target, group, item_degree, k,
+                          num_groups)

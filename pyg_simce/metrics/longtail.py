@@ -160,29 +160,42 @@ def longtail_decomposition(
                          f"(got {chunk_size})")
 
     device = user_emb.device
-    group = group.to(device)
-    recall_g = torch.zeros(num_groups, dtype=torch.float64, device=device)
-    slots_g = torch.zeros(num_groups, dtype=torch.float64, device=device)
     with torch.no_grad():
         user_emb, item_emb = normalize_similarity(user_emb.detach(),
                                                   item_emb.detach(),
                                                   similarity)
         users = (target.degree > 0).nonzero().view(-1).to(device)
-        num_targets = target.degree.to(device)[users].to(torch.float64)
         index = torch.empty(users.numel(), k, dtype=torch.long,
                             device=device)
         for start, _, chunk in iter_topk(user_emb, item_emb, k, users,
                                          exclusions, chunk_size):
             index[start:start + chunk.size(0)] = chunk
-        valid = index >= 0
-        safe = index.clamp(min=0)
-        hits = target._contains_keys(users.view(-1, 1) * num_items +
-                                     safe) & valid
-        g = group[safe]
-        weight = hits.to(torch.float64) / num_targets.view(-1, 1)
-        recall_g.index_add_(0, g.view(-1), weight.view(-1))
-        slots_g.index_add_(0, g[valid],
-                           torch.ones_like(g[valid], dtype=torch.float64))
+    return decompose_topk(index, users, target, group, item_degree, k,
+                          num_groups)
+
+
+def decompose_topk(index: Tensor, users: Tensor, target: PositiveIndex,
+                   group: Tensor, item_degree: Tensor, k: int,
+                   num_groups: int) -> Dict[str, Any]:
+    r"""The summary of :func:`longtail_decomposition` from top-:obj:`k`
+    lists :obj:`index` (:obj:`-1` in empty slots) of the target users
+    :obj:`users`, the item groups of :func:`popularity_groups` and the item
+    degrees they came from."""
+    device = index.device
+    num_items = target.num_items
+    group = group.to(device)
+    recall_g = torch.zeros(num_groups, dtype=torch.float64, device=device)
+    slots_g = torch.zeros(num_groups, dtype=torch.float64, device=device)
+    num_targets = target.degree.to(device)[users].to(torch.float64)
+    valid = index >= 0
+    safe = index.clamp(min=0)
+    hits = target._contains_keys(users.view(-1, 1) * num_items +
+                                 safe) & valid
+    g = group[safe]
+    weight = hits.to(torch.float64) / num_targets.view(-1, 1)
+    recall_g.index_add_(0, g.view(-1), weight.view(-1))
+    slots_g.index_add_(0, g[valid],
+                       torch.ones_like(g[valid], dtype=torch.float64))
 
     n = users.numel()
     recall_g = recall_g / n

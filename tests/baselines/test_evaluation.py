@@ -64,3 +64,31 @@ def test_empty_training_set_and_unfitted():
     with pytest.raises(ValueError, match="'train_data' expected a "
                        "HeteroData"):
         EASE().fit(42)
+
+
+def test_baseline_longtail_equals_longtail_decomposition(graph_factory):
+    # The same dense "embeddings" (I, (R B)^T) as above, through the
+    # embedding path of longtail_decomposition, are the reference.
+    from pyg_simce.baselines import baseline_longtail
+    from pyg_simce.metrics import longtail_decomposition
+    data, r, test = split(graph_factory)
+    train = data['user', 'rates', 'item'].edge_index
+    for model in (EASE(lambda_=2.0), GFCF(rank=3)):
+        model.fit(data)
+        weight = model.score(torch.arange(25)).double()
+        ref = longtail_decomposition(torch.eye(25, dtype=torch.float64),
+                                     weight.t(), train, test, num_groups=4,
+                                     k=5)
+        got = baseline_longtail(model, train, test, num_groups=4, k=5,
+                                chunk_size=4)
+        for key in ('recall_per_group', 'share_per_group',
+                    'target_share_per_group', 'item_count_per_group'):
+            assert got[key] == pytest.approx(ref[key], abs=1e-9), key
+        assert got['degree_range_per_group'] == ref['degree_range_per_group']
+        assert torch.equal(got['item_group'], ref['item_group'])
+        recall = evaluate_baseline(model, train, test, ks=5)['recall@5']
+        assert sum(got['recall_per_group']) == pytest.approx(recall)
+    with pytest.raises(ValueError, match="'k' expected an integer"):
+        baseline_longtail(model, train, test, k=16)
+    with pytest.raises(ValueError, match="'num_groups' expected"):
+        baseline_longtail(model, train, test, num_groups=0, k=5)

@@ -434,6 +434,44 @@ def test_baseline_rows_come_from_the_results_tree(quick_results, tmp_path):
     assert 'classical baseline' not in (folder / 'synthetic.md').read_text()
 
 
+def test_longtail_report_draws_the_baselines_beside_the_models(
+        quick_results, tmp_path):
+    work, _, _ = quick_results
+    folder = tmp_path / 'quick' / 'longtail'
+    path = tmp_path / 'baselines' / 'synthetic.json'
+    _baselines_file(path)
+    data = json.loads(path.read_text())
+    tail = {'recall_per_group': [0.01 * g for g in range(10)],
+            'share_per_group': [0.1] * 10,
+            'target_share_per_group': [0.1] * 10}
+    data['models']['ease']['runs'][0]['longtail'] = tail
+    path.write_text(json.dumps(data))
+    r = run_cli('longtail', '--quick', '--datasets', 'synthetic', '--work',
+                str(work), '--out', str(tmp_path), '--report-only')
+    assert r.returncode == 0, r.stderr
+    payload = json.loads((folder / 'synthetic.json').read_text())
+    groups = payload['summary']['groups']
+    base = [g for g in groups if g.get('baseline')]
+    # The recorded best setting's split, after the seven trained losses.
+    assert [g['label'] for g in base] == ['EASE (baseline)']
+    assert base[0]['recall_per_group'] == tail['recall_per_group']
+    assert [g['label'] for g in groups[:7]] == ['BCE', 'BPR', 'SM', 'CCL',
+                                                'SSM', 'SimCE', 'MML']
+    row = payload['summary']['table']['rows'][-1]
+    assert row[0].startswith('EASE (classical baseline')
+    assert row[1] == '0.4321' and row[-1] == '50.0%'
+    # The verdicts still compare the trained losses only.
+    assert 'EASE' not in json.dumps(payload['summary']['verdicts'])
+    # Without the file, a re-render drops the bars and the row.
+    path.unlink()
+    r = run_cli('longtail', '--quick', '--datasets', 'synthetic', '--out',
+                str(tmp_path), '--rerender')
+    assert r.returncode == 0, r.stderr
+    payload = json.loads((folder / 'synthetic.json').read_text())
+    assert not any(g.get('baseline') for g in payload['summary']['groups'])
+    assert len(payload['summary']['table']['rows']) == 7
+
+
 def test_paper_reports_name_their_protocol_and_claim_intervals(
         quick_results):
     work, out, _ = quick_results
