@@ -36,12 +36,8 @@ def test_ease_bad_input(tiny_graph):
         EASE(dtype=torch.float32).check_sizes(29858, 40981)
 
 
-def test_ease_blocked_mirror_equals_closed_form(monkeypatch):
-    # Several blocks of the in-place mirroring, in both precisions.
+def test_ease_in_place_fit_in_both_precisions():
     from torch_geometric.data import HeteroData
-
-    import pyg_simce.baselines.ease as ease
-    monkeypatch.setattr(ease, '_BLOCK', 7)
     gen = torch.Generator().manual_seed(0)
     r = (torch.rand(40, 30, generator=gen) < 0.3).double()
     data = HeteroData()
@@ -53,7 +49,9 @@ def test_ease_blocked_mirror_equals_closed_form(monkeypatch):
     b.fill_diagonal_(0.0)
     for dtype, atol in ((torch.float64, 1e-6), (torch.float32, 1e-4)):
         model = EASE(lambda_=lam, dtype=dtype).fit(data)
+        assert model.weight.dtype == torch.float32
         assert torch.allclose(model.weight.double(), b, atol=atol)
-    # The memory estimate counts one matrix, one block and the float32 copy.
-    assert EASE(dtype=torch.float32).memory_needed(30) == (30 + 7) * 30 * 4
-    assert EASE().memory_needed(30) == (30 + 7) * 30 * 8 + 30 * 30 * 4
+    # The memory estimate: two matrices, plus the float32 copy of a float64
+    # fit.
+    assert EASE(dtype=torch.float32).memory_needed(30) == 2 * 30 * 30 * 4
+    assert EASE().memory_needed(30) == 2 * 30 * 30 * 8 + 30 * 30 * 4
