@@ -3,8 +3,9 @@ r"""Fit time and quality of the classical baselines of
 
 Protocol (``paper``, DESIGN.md section 11): the data set's own split without
 a validation part (ml-100k: the seeded 80/20 per-user random split of
-``load_dataset('ml-100k', seed=SEED)``; Gowalla and ml-1m: the given
-LightGCN / UltraGCN splits), all-ranking Recall/NDCG@{10,20,50} over the
+``load_dataset('ml-100k', seed=SEED)``; Gowalla, ml-1m and
+irbench/amazon2014-health: their given LightGCN / UltraGCN / IR-Benchmark
+splits), all-ranking Recall/NDCG@{10,20,50} over the
 test users with training items masked (:func:`pyg_simce.baselines.
 evaluate_baseline`, equal to :func:`pyg_simce.metrics.evaluate_ranking`).
 Each model is run with the fixed settings below (the papers' settings where
@@ -18,9 +19,14 @@ best point is listed).
 data loading excluded); ``eval_seconds`` that of the full evaluation.
 
 Run ``python -m benchmarks.baselines --dataset ml-100k`` (seconds) or
-``--dataset gowalla`` (a few minutes; one big fit at a time). Results go to
-``benchmarks/results/baselines/<dataset>.json``; a run with ``--models``
-updates only those models' entries.
+``--dataset gowalla`` (about 20 minutes, most of it EASE's fit; one big fit
+at a time). Results go to ``benchmarks/results/baselines/<dataset>.json``
+(``/`` in the name becomes ``-``); a run with ``--models`` updates only
+those models' entries, and a setting the file already holds with the same
+arguments is kept unless ``--refit`` is given. Every run also records its Recall@20 per item
+popularity group (:func:`pyg_simce.baselines.baseline_longtail`, the groups
+of the ``longtail`` suite), drawn beside the trained models in the
+long-tail plots.
 """
 import argparse
 import json
@@ -45,7 +51,8 @@ SETTINGS: Dict[str, Dict[str, List]] = {
     'ml-100k': {
         'mostpop': [('default', {})],
         'itemknn': [('k=100', {'k': 100})],
-        'ease': [('lambda=500', {'lambda_': 500.0})],
+        'ease': [(f'lambda={lam:g}', {'lambda_': float(lam)})
+                 for lam in (200, 300, 500, 800)],
         'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {}),
                  ('alpha=0 (linear filter only)', {'alpha': 0.0})],
         'ials': [('factors=64,reg=0.1,alpha=10,15 it',
@@ -66,11 +73,23 @@ SETTINGS: Dict[str, Dict[str, List]] = {
                    'iterations': 15}),
                  IALS_GRID_BEST],
     },
+    'irbench/amazon2014-health': {
+        'mostpop': [('default', {})],
+        'itemknn': [('k=100', {'k': 100})],
+        'ease': [('lambda=500', {'lambda_': 500.0})],
+        'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {})],
+        'ials': [('factors=64,reg=10,alpha=10,15 it',
+                  {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
+                   'iterations': 15}),
+                 IALS_GRID_BEST],
+    },
     'gowalla': {
         'mostpop': [('default', {})],
         'itemknn': [('k=100', {'k': 100})],
-        'ease': [('lambda=500', {'lambda_': 500.0,
-                                 'dtype': torch.float32})],
+        'ease': [('lambda=100 (chosen on validation of a 12k-item '
+                  'sub-catalogue, gowalla-ease-lambda.json)',
+                  {'lambda_': 100.0, 'dtype': torch.float32,
+                   'max_memory': 14 * 2**30})],
         'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {}),
                  ('alpha=0.3,rank=256,randomized SVD q=8',
                   {'svd': 'randomized'})],
@@ -94,12 +113,19 @@ def _memory_available() -> Optional[int]:
     return None
 
 
+def model_kwargs(name: str, kwargs: Dict[str, Any],
+                 seed: int) -> Dict[str, Any]:
+    r"""The constructor arguments of one setting (the seeded models get
+    the run's seed)."""
+    return dict(kwargs, seed=seed) if name in ('ials', 'gfcf') else kwargs
+
+
 def run_model(name: str, label: str, kwargs: Dict[str, Any], split,
               seed: int) -> Dict[str, Any]:
-    from pyg_simce.baselines import BASELINES, evaluate_baseline
+    from pyg_simce.baselines import BASELINES, baseline_longtail, \
+        evaluate_baseline
     cls = BASELINES[name]
-    if name in ('ials', 'gfcf'):
-        kwargs = dict(kwargs, seed=seed)
+    kwargs = model_kwargs(name, kwargs, seed)
     model = cls(**kwargs)
     entry: Dict[str, Any] = {'setting': label, 'repr': repr(model),
                              'kwargs': {k: str(v) for k, v in kwargs.items()}}
@@ -111,14 +137,8 @@ def run_model(name: str, label: str, kwargs: Dict[str, Any], split,
         if hasattr(model, 'memory_needed'):
             entry['memory_needed_bytes'] = model.memory_needed(
                 split.num_items)
-            entry['note'] = (
-                'not run: the fit holds three dense item x item matrices '
-                '(Gram matrix, inverse, LAPACK workspace); on this 24 GB '
-                'machine, shared with two other jobs, that would leave about '
-                '4 GB to everything else and risk the OOM killer, so the '
-                "model's memory limit refuses it. An in-place float32 "
-                'Cholesky (potrf/potri) would need one matrix, 6.7 GB, but '
-                'has not been implemented or measured.')
+            entry['note'] = ("not run: the fit's memory need is above "
+                             "the model's 'max_memory' limit")
         return entry
     model.fit(split.train)
     edges = split.train['user', 'rates', 'item'].edge_index
@@ -130,6 +150,11 @@ def run_model(name: str, label: str, kwargs: Dict[str, Any], split,
                  test={k: v for k, v in metrics.items()
                        if k.split('@')[0] in ('recall', 'ndcg') or
                        k == 'num_users'})
+    # Recall@20 over the popularity groups of the longtail suite.
+    tail = baseline_longtail(model, edges, test, k=20, num_groups=10)
+    entry['longtail'] = {key: [round(x, 5) for x in tail[key]]
+                         for key in ('recall_per_group', 'share_per_group',
+                                     'target_share_per_group')}
     return entry
 
 
@@ -141,19 +166,23 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-root', default=None)
     parser.add_argument('--out', default=None)
+    parser.add_argument('--refit', action='store_true',
+                        help='fit again the settings that the results file '
+                        'already holds (by default they are kept)')
     args = parser.parse_args(argv)
 
     from pyg_simce.data import load_dataset
     kwargs = {'seed': args.seed} if args.dataset == 'ml-100k' else {}
     split = load_dataset(args.dataset, root=args.data_root, **kwargs)
-    out = Path(args.out) if args.out else RESULTS / f'{args.dataset}.json'
+    stem = args.dataset.replace('/', '-')
+    out = Path(args.out) if args.out else RESULTS / f'{stem}.json'
     payload: Dict[str, Any] = {}
     if out.exists():
         payload = json.loads(out.read_text())
     protocol = ('paper: the given split without validation ('
                 + ('seeded 80/20 per-user random split, seed '
                    f'{args.seed}' if args.dataset == 'ml-100k' else
-                   'LightGCN/UltraGCN given split') +
+                   'the given split') +
                 '), all-ranking, training items masked, test users only; '
                 'where a model lists several settings the best is selected '
                 'on test')
@@ -172,8 +201,19 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         pass
     models = payload.setdefault('models', {})
     for name in args.models.split(','):
-        runs = [run_model(name, label, kw, split, args.seed)
-                for label, kw in SETTINGS[args.dataset][name]]
+        done = {r['setting']: r for r in models.get(name, {}).get('runs', [])
+                if r.get('status') == 'ok'}
+        runs = []
+        for label, kw in SETTINGS[args.dataset][name]:
+            old = done.get(label)
+            if old is not None and not args.refit and old.get('kwargs') == {
+                    k: str(v)
+                    for k, v in model_kwargs(name, kw, args.seed).items()}:
+                print(f'{args.dataset} {name} [{label}]: kept from {out} '
+                      '(--refit fits it again)', flush=True)
+                runs.append(old)
+            else:
+                runs.append(run_model(name, label, kw, split, args.seed))
         ok = [r for r in runs if r['status'] == 'ok']
         best = max(ok, key=lambda r: r['test']['recall@20'], default=None)
         models[name] = {'runs': runs,
