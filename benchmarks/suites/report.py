@@ -169,12 +169,14 @@ def plot_longtail(rows: List[Dict[str, Any]], path: Path,
     groups = len(rows[0]['recall_per_group'])
     width = 0.8 / len(rows)
     fig, ax = _figure(plt, 1)
+    # Trained models take the colour cycle; baselines grey shades, hatched.
+    greys = iter(['0.15', '0.35', '0.5', '0.65', '0.8'] * len(rows))
     for n, r in enumerate(rows):
         xs = [g + (n - (len(rows) - 1) / 2) * width for g in range(groups)]
+        style = (dict(hatch='////', color=next(greys), edgecolor='white',
+                      linewidth=0) if r.get('baseline') else {})
         ax.bar(xs, r['recall_per_group'], width=width, label=r['label'],
-               hatch='////' if r.get('baseline') else None,
-               edgecolor='white' if r.get('baseline') else None,
-               linewidth=0)
+               **style)
     ax.set_xticks(range(groups))
     ax.set_xlabel(f'item popularity group (0 = least popular, {groups - 1} '
                   '= most popular; equal shares of the training '
@@ -182,7 +184,7 @@ def plot_longtail(rows: List[Dict[str, Any]], path: Path,
     ax.set_ylabel('share of Recall@20 from the group')
     ax.grid(axis='y', alpha=0.3)
     return _finish(plt, fig, path, title, [r['label'] for r in rows],
-                   legend_cols=len(rows))
+                   legend_cols=min(len(rows), 7))
 
 
 def plot_convergence(rows: List[Dict[str, Any]], path: Path,
