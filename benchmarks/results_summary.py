@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from benchmarks.suites.report import QUALITY_SUITES
+
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / 'results'
 RESULTS_MD = ROOT / 'RESULTS.md'
@@ -138,7 +140,8 @@ def baselines_table(found: List[Tuple[str, Path, Dict[str, Any]]]
     seed-paper model of that data set's quality reports."""
     datasets: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for mode, path, data in found:
-        if not data.get('baselines'):
+        if not data.get('baselines') or data.get('suite') not in \
+                QUALITY_SUITES:
             continue
         entry = datasets.setdefault((data['dataset'], mode), {
             'baselines': data['baselines'],
