@@ -46,6 +46,9 @@ def test_every_plot_label_is_explained():
         key = label_key(labels)
         for label in labels:
             name = label.split(' [')[0]
+            if name.endswith(' (baseline)'):
+                assert '(baseline) = ' in key and '**(baseline)**' in rst
+                name = name[:-len(' (baseline)')]
             assert f'{name} = ' in key, (path.name, label, key)
             assert f'**{name}**' in rst, label
             if '[' in label:
