@@ -23,10 +23,11 @@ Run ``python -m benchmarks.baselines --dataset ml-100k`` (seconds) or
 at a time). Results go to ``benchmarks/results/baselines/<dataset>.json``
 (``/`` in the name becomes ``-``); a run with ``--models`` updates only
 those models' entries, and a setting the file already holds with the same
-arguments is kept unless ``--refit`` is given. Every run also records its Recall@20 per item
-popularity group (:func:`pyg_simce.baselines.baseline_longtail`, the groups
-of the ``longtail`` suite), drawn beside the trained models in the
-long-tail plots.
+arguments is kept unless ``--refit`` is given. Every run also records its
+Recall@20 per item popularity group
+(:func:`pyg_simce.baselines.baseline_longtail`, the groups of the
+``longtail`` suite), drawn beside the trained models in the long-tail
+plots.
 """
 import argparse
 import json

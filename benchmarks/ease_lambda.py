@@ -1,6 +1,6 @@
 r"""EASE's :math:`\lambda` for a catalogue too large to sweep at full size.
 
-One EASE fit on Gowalla's 40,981 items takes about 11 minutes on 2 cores, so
+One EASE fit on Gowalla's 40,981 items takes about 20 minutes on 2 cores, so
 :math:`\lambda` is chosen on a proxy: validation carved from the training
 interactions as in the clean protocol (10% per user, seed 0,
 :func:`benchmarks.clean.validation_split.carve_validation`; the test split is
