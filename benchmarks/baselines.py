@@ -47,6 +47,18 @@ IALS_GRID_BEST = ('factors=128,reg=30,alpha=3,15 it (best of a 48-point grid '
                   {'factors': 128, 'regularization': 30.0, 'alpha': 3.0,
                    'iterations': 15})
 
+#: The fixed settings of ml-1m and amazon2014-health.
+SMALL_CATALOGUE: Dict[str, List] = {
+    'mostpop': [('default', {})],
+    'itemknn': [('k=100', {'k': 100})],
+    'ease': [('lambda=500', {'lambda_': 500.0})],
+    'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {})],
+    'ials': [('factors=64,reg=10,alpha=10,15 it',
+              {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
+               'iterations': 15}),
+             IALS_GRID_BEST],
+}
+
 #: model -> list of (label, kwargs); per data set.
 SETTINGS: Dict[str, Dict[str, List]] = {
     'ml-100k': {
@@ -64,26 +76,8 @@ SETTINGS: Dict[str, Dict[str, List]] = {
                   {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
                    'iterations': 15})],
     },
-    'ml-1m': {
-        'mostpop': [('default', {})],
-        'itemknn': [('k=100', {'k': 100})],
-        'ease': [('lambda=500', {'lambda_': 500.0})],
-        'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {})],
-        'ials': [('factors=64,reg=10,alpha=10,15 it',
-                  {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
-                   'iterations': 15}),
-                 IALS_GRID_BEST],
-    },
-    'irbench/amazon2014-health': {
-        'mostpop': [('default', {})],
-        'itemknn': [('k=100', {'k': 100})],
-        'ease': [('lambda=500', {'lambda_': 500.0})],
-        'gfcf': [('alpha=0.3,rank=256 (paper Gowalla)', {})],
-        'ials': [('factors=64,reg=10,alpha=10,15 it',
-                  {'factors': 64, 'regularization': 10.0, 'alpha': 10.0,
-                   'iterations': 15}),
-                 IALS_GRID_BEST],
-    },
+    'ml-1m': SMALL_CATALOGUE,
+    'irbench/amazon2014-health': SMALL_CATALOGUE,
     'gowalla': {
         'mostpop': [('default', {})],
         'itemknn': [('k=100', {'k': 100})],

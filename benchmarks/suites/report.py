@@ -1,5 +1,6 @@
 r"""Tables, verdicts and plots of the benchmark suites, built only from run
 records (nothing is measured here)."""
+import itertools
 import math
 import re
 import statistics
@@ -170,7 +171,7 @@ def plot_longtail(rows: List[Dict[str, Any]], path: Path,
     width = 0.8 / len(rows)
     fig, ax = _figure(plt, 1)
     # Trained models take the colour cycle; baselines grey shades, hatched.
-    greys = iter(['0.15', '0.35', '0.5', '0.65', '0.8'] * len(rows))
+    greys = itertools.cycle(['0.15', '0.35', '0.5', '0.65', '0.8'])
     for n, r in enumerate(rows):
         xs = [g + (n - (len(rows) - 1) / 2) * width for g in range(groups)]
         style = (dict(hatch='////', color=next(greys), edgecolor='white',

@@ -47,6 +47,28 @@ def iter_score_topk(
         yield start, value, index
 
 
+def _baseline_topk(model: Any, train_edge_index: Any, target_edge_index: Any,
+                   exclude_edge_index: Exclusion, k: int,
+                   chunk_size: Optional[int]):
+    r"""The top-:obj:`k` lists of the users with targets, as
+    :obj:`(topk, users, target, exclusions)` (the training interactions
+    first among the exclusions)."""
+    history = None
+    if isinstance(train_edge_index, Tensor) and model._uses_history:
+        history = model.history(train_edge_index)
+    target, exclusions = ranking_inputs(train_edge_index, target_edge_index,
+                                        exclude_edge_index, model.num_users,
+                                        model.num_items)
+    for ex in [target] + exclusions:
+        ex.to(torch.device('cpu'))
+    users = (target.degree > 0).nonzero().view(-1)
+    topk = torch.empty(users.numel(), k, dtype=torch.long)
+    for start, _, index in iter_score_topk(model, users, k, exclusions,
+                                           chunk_size, history):
+        topk[start:start + index.size(0)] = index
+    return topk, users, target, exclusions
+
+
 def evaluate_baseline(
     model: Any,
     train_edge_index: Union[Tensor, PositiveIndex],
@@ -87,22 +109,12 @@ def evaluate_baseline(
             (default: :obj:`False`)
     """
     model._check_fitted()
-    num_users, num_items = model.num_users, model.num_items
+    num_items = model.num_items
     ks = check_ks(ks, num_items)
     kmax = max(ks)
-    history = None
-    if isinstance(train_edge_index, Tensor) and model._uses_history:
-        history = model.history(train_edge_index)
-    target, exclusions = ranking_inputs(train_edge_index, target_edge_index,
-                                        exclude_edge_index, num_users,
-                                        num_items)
-    for ex in [target] + exclusions:
-        ex.to(torch.device('cpu'))
-    users = (target.degree > 0).nonzero().view(-1)
-    topk = torch.empty(users.numel(), kmax, dtype=torch.long)
-    for start, _, index in iter_score_topk(model, users, kmax, exclusions,
-                                           chunk_size, history):
-        topk[start:start + index.size(0)] = index
+    topk, users, target, _ = _baseline_topk(
+        model, train_edge_index, target_edge_index, exclude_edge_index, kmax,
+        chunk_size)
     return summarize_topk(topk, users, target, ks, return_per_user)
 
 
@@ -140,29 +152,15 @@ def baseline_longtail(
     """
     from pyg_simce.metrics.longtail import decompose_topk, popularity_groups
     model._check_fitted()
-    num_users, num_items = model.num_users, model.num_items
+    num_items = model.num_items
     if not isinstance(k, int) or isinstance(k, bool) or \
             not 1 <= k <= num_items:
         raise ValueError(f"'k' expected an integer in [1, {num_items}] "
                          f"(got {k})")
-    if not isinstance(num_groups, int) or isinstance(num_groups, bool) or \
-            num_groups < 1:
-        raise ValueError(f"'num_groups' expected a positive integer "
-                         f"(got {num_groups})")
-    history = None
-    if model._uses_history:
-        history = model.history(train_edge_index)
-    target, exclusions = ranking_inputs(train_edge_index, target_edge_index,
-                                        exclude_edge_index, num_users,
-                                        num_items)
-    for ex in [target] + exclusions:
-        ex.to(torch.device('cpu'))
+    topk, users, target, exclusions = _baseline_topk(
+        model, train_edge_index, target_edge_index, exclude_edge_index, k,
+        chunk_size)
     item_degree = exclusions[0].item_degree()
     group = popularity_groups(item_degree, num_groups)
-    users = (target.degree > 0).nonzero().view(-1)
-    topk = torch.empty(users.numel(), k, dtype=torch.long)
-    for start, _, index in iter_score_topk(model, users, k, exclusions,
-                                           chunk_size, history):
-        topk[start:start + index.size(0)] = index
     return decompose_topk(topk, users, target, group, item_degree, k,
                           num_groups)
