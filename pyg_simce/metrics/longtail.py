@@ -164,7 +164,12 @@ def longtail_decomposition(
         user_emb, item_emb = normalize_similarity(user_emb.detach(),
                                                   item_emb.detach(),
                                                   similarity)
-        users = (target.degree > 0).nonzero().view(-1).to(device)
+        # The indices follow the embeddings (as in evaluate_ranking), so
+        # that embeddings on a GPU are ranked and decomposed there.
+        target.to(device)
+        for ex in exclusions:
+            ex.to(device)
+        users = (target.degree > 0).nonzero().view(-1)
         index = torch.empty(users.numel(), k, dtype=torch.long,
                             device=device)
         for start, _, chunk in iter_topk(user_emb, item_emb, k, users,
