@@ -28,8 +28,12 @@ def environment_info(seed: Optional[int] = None,
     if device is None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
     dev = torch.device(device)
-    if dev.type == 'cuda':
+    if dev.type == 'cuda' and torch.cuda.is_available():
         device_name = torch.cuda.get_device_name(dev)
+    elif dev.type == 'cuda':
+        # A report of GPU runs written on a machine without one (the runs
+        # record the machine that trained them).
+        device_name = 'no CUDA device on the reporting machine'
     else:
         device_name = platform.processor() or platform.machine()
     return {

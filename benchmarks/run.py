@@ -290,7 +290,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     device = args.device
     if device not in ('cpu', 'cuda') and not device.startswith('cuda:'):
         parser.error(f"--device expected 'cpu' or 'cuda' (got {device!r})")
-    if device.startswith('cuda') and not torch.cuda.is_available():
+    # --report-only and --rerender train nothing: the runs of a GPU can be
+    # reported on a machine without one.
+    if (device.startswith('cuda') and not torch.cuda.is_available()
+            and not (args.report_only or args.rerender)):
         parser.error(f'--device {device}: CUDA is not available on this '
                      f'machine')
     if args.threads is not None:

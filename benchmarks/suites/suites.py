@@ -50,6 +50,9 @@ def training_rows(runs: List[Any], records: Dict[str, List[Dict[str, Any]]],
                 'train_seconds': r['train_seconds'],
                 'epoch_seconds_median': r['epoch_seconds_median'],
                 'torch_threads': r.get('torch_threads'),
+                # The machine that trained it (None for runs cached before
+                # runs recorded it).
+                'trained_on': (r.get('environment') or {}).get('device_name'),
                 # Recall@20 / NDCG@20 at each evaluation, so that statements
                 # about a run's course can be checked in the report.
                 'curve': r['curve'],

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional
 import torch
 
 import pyg_simce
+from benchmarks.common import environment_info
 from benchmarks.suites.config import RunConfig, Settings
 from benchmarks.suites.per_user import per_user_metrics
 
@@ -179,6 +180,13 @@ def _log_lines(log_path: Path) -> List[Dict[str, Any]]:
     return lines
 
 
+def _read_json(path: Path) -> Optional[Dict[str, Any]]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _curve(lines: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     # The epochs with metrics form the learning curve.
     return [{
@@ -244,6 +252,7 @@ def cached_record(spec: Dict[str, Any], work: Path = WORK,
         'train_similarity': loss['train_similarity'],
         'test_similarity': loss['test_similarity'],
         'curve': _curve(lines),
+        'environment': _read_json(folder / 'environment.json'),
         'unfinished': True,
         'cached': True,
     }
@@ -298,6 +307,12 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
         if log_path.exists():
             log_path.unlink()
     (folder / 'spec.json').write_text(json.dumps(spec, indent=1))
+    # The machine that trains it (the last session's, if resumed): a report
+    # may be written on another, e.g. the runs of a lent GPU reported with
+    # --report-only, and an unfinished run's report reads it from here.
+    environment = environment_info(seed=spec['seed'], device=spec['device'])
+    (folder / 'environment.json').write_text(json.dumps(environment,
+                                                        indent=1))
 
     split = splits.get(spec['dataset'], spec['load'])
     device = torch.device(spec['device'])
@@ -363,6 +378,7 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
         # What the timings above ran with (shared machines are noisy).
         'torch_threads': torch.get_num_threads(),
         'load_average_at_finish': round(os.getloadavg()[0], 2),
+        'environment': environment,
         'negative_sampling': trainer.negative_sampling,
         'num_negatives': trainer.num_negatives,
         'train_similarity': trainer.train_similarity,

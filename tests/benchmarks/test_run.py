@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,7 @@ def test_suite_outputs_exist_and_parse(quick_results):
         assert row['per_seed'][0]['epochs_run'] == 2
         # Each run records the thread count its timings were taken with.
         assert row['per_seed'][0]['torch_threads'] == env['torch_threads']
+        assert row['per_seed'][0]['trained_on'] == env['device_name']
         # The learning curve: one point per evaluation (every epoch here).
         curve = row['per_seed'][0]['curve']
         assert [c['epoch'] for c in curve] == [1, 2]
@@ -262,6 +264,9 @@ def test_unfinished_run_is_reported_from_its_log(tmp_path, monkeypatch):
     assert partial['best_epoch'] == best['epoch']
     assert partial['negative_sampling'] == 'uniform'
     assert [c['epoch'] for c in partial['curve']] == [1, 2]
+    # The machine that trained it, as the report of another machine sees it.
+    assert partial['environment']['device'] == 'cpu'
+    assert partial['environment']['seed'] == 0
     assert training.cached_record(spec, tmp_path, unfinished=False) is None
 
     # Resuming finishes the run; it then reports its final record, whose
@@ -351,6 +356,27 @@ def test_report_only_cli(quick_results, tmp_path):
     assert res.returncode == 0 and 'skipped with --report-only' in res.stdout
     res = run_cli('losses', '--quick', '--report-only', '--fresh')
     assert res.returncode == 2 and 'exclude each other' in res.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks a machine '
+                    'without CUDA')
+def test_runs_of_a_gpu_are_reported_without_one(quick_results, tmp_path):
+    # Training on CUDA needs CUDA; reporting the runs a GPU left in the
+    # cache does not. The CPU runs of the cache are other runs (the device
+    # is part of a run's settings), so none is reported for cuda.
+    work, _, _ = quick_results
+    res = run_cli('losses', '--quick', '--datasets', 'synthetic',
+                  '--device', 'cuda', '--work', str(tmp_path / 'w'),
+                  '--out', str(tmp_path))
+    assert res.returncode == 2 and 'CUDA is not available' in res.stderr
+    res = run_cli('losses', '--quick', '--datasets', 'synthetic', '--device',
+                  'cuda', '--work', str(work), '--out', str(tmp_path),
+                  '--report-only')
+    assert res.returncode == 0, res.stderr
+    payload = json.loads((tmp_path / 'quick' / 'losses' /
+                          'synthetic.json').read_text())
+    assert payload['device'] == 'cuda' and payload['runs_cached'] == 0
+    assert len(payload['runs_missing']) == 7
 
 
 def test_backbones_shows_the_published_gain_in_a_partial_report(monkeypatch):
