@@ -282,6 +282,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         if value is not None and value < 1:
             parser.error(f'{flag} expected a positive integer (got '
                          f'{value})')
+    if args.threads is not None:  # both protocols
+        from pyg_simce.train import resolve_threads
+        try:
+            torch.set_num_threads(resolve_threads(args.threads))
+        except ValueError as e:
+            parser.error(str(e))
     if args.protocol == 'clean':
         from benchmarks.clean.clean_main import main_clean
         return main_clean(parser, args)
@@ -296,9 +302,6 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             and not (args.report_only or args.rerender)):
         parser.error(f'--device {device}: CUDA is not available on this '
                      f'machine')
-    if args.threads is not None:
-        from pyg_simce.train import resolve_threads
-        torch.set_num_threads(resolve_threads(args.threads))
     mode = 'quick' if args.quick else 'full'
     try:
         datasets = args.datasets or mode_datasets(mode)

@@ -145,12 +145,13 @@ def test_smoke_run_end_to_end(tmp_path):
     proc = subprocess.run(
         [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
          'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(out)],
+         '--work', str(work), '--out', str(out), '--threads', '1'],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     payload = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
                          .read_text())
     assert payload['protocol'] == 'clean'
+    assert payload['environment']['torch_threads'] == 1  # --threads applies
     assert payload['settings']['trials'] == 2
     assert payload['settings']['seeds'] == 2
     labels = [m['label'] for m in payload['methods']]
@@ -208,7 +209,9 @@ def test_unknown_dataset_and_suite_are_refused(tmp_path, capsys):
             (['losses', '--datasets', 'synthetic', '--trials', '0'],
              '--trials expected a positive integer'),
             (['losses', '--datasets', 'synthetic', '--quick'],
-             '--protocol clean takes none of --quick')):
+             '--protocol clean takes none of --quick'),
+            (['losses', '--datasets', 'synthetic', '--threads', '0'],
+             '--threads expected a positive integer')):
         with pytest.raises(SystemExit) as info:
             main(argv + ['--protocol', 'clean', '--work', str(tmp_path)])
         assert info.value.code == 2
