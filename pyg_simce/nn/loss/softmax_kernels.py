@@ -86,6 +86,48 @@ def softmax_ce_ragged(pos: Tensor, neg: Tensor, groups: RaggedGroups,
     return total.log() + (m - pos)  # m - pos first: exact, no cancellation
 
 
+class _RowCrossEntropy(torch.autograd.Function):
+    r"""Row losses :math:`\ell_b = \log \sum_c e^{x_{bc}} - x_{b t_b} =
+    -\log p_{b t_b}` of a logit matrix, :math:`\mathbf{p}_b =
+    \mathrm{softmax}(\mathbf{x}_b)`, with the gradient in closed form,
+    :math:`\partial \ell_b / \partial x_{bc} = p_{bc} - [c = t_b]`.  The
+    forward keeps :math:`\mathbf{P}` (one fused softmax) as the only
+    :math:`[B, C]` buffer and the backward scales it in place into the
+    gradient: one pass over the matrix forward and one backward, against
+    the two and three of :func:`~torch.log_softmax` followed by
+    :func:`~torch.nn.functional.nll_loss`.  A row whose :math:`p_{b t_b}`
+    falls below the smallest normal number (a loss above about 87 in
+    :obj:`float32`), where it has lost its precision, gets its loss from a
+    log-sum-exp of its logits instead; a second backward through the same graph
+    (:obj:`retain_graph=True`) recomputes :math:`\mathbf{P}`."""
+    @staticmethod
+    def forward(ctx, logits: Tensor, target: Tensor) -> Tensor:
+        prob = torch.softmax(logits, dim=1)
+        p = prob.gather(1, target.unsqueeze(1)).squeeze(1)
+        # Below the smallest normal number p has lost its precision.
+        lost = p < torch.finfo(p.dtype).tiny
+        loss = p.log_().neg_()
+        if bool(lost.any()):  # the exact log-sum-exp of those rows
+            rows = lost.nonzero().squeeze(1)
+            x = logits.index_select(0, rows)
+            loss[rows] = torch.logsumexp(x, dim=1) - x.gather(
+                1, target[rows].unsqueeze(1)).squeeze(1)
+        ctx.save_for_backward(logits, target)
+        ctx.prob = prob
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor) -> Tuple[Optional[Tensor], None]:
+        logits, target = ctx.saved_tensors
+        prob, ctx.prob = ctx.prob, None
+        if prob is None:  # a second backward: the first consumed it
+            prob = torch.softmax(logits, dim=1)
+        out = prob.mul_(grad.unsqueeze(1))
+        return out.scatter_add_(1, target.unsqueeze(1),
+                                -grad.unsqueeze(1)), None
+
+
 def softmax_ce_logits(scores: Tensor, target: Tensor,
                       temperature: float = 1.0, reduction: str = 'mean',
                       mask: Optional[Tensor] = None,
@@ -96,8 +138,9 @@ def softmax_ce_logits(scores: Tensor, target: Tensor,
     .. math::
         \ell_b = \log \sum_{c} e^{S_{bc} / \tau} - S_{b t_b} / \tau,
 
-    in one fused :func:`torch.nn.functional.cross_entropy` on
-    :math:`\mathbf{S} / \tau` (the division is skipped at :math:`\tau = 1`).
+    as one autograd node on :math:`\mathbf{S} / \tau` (the division is
+    skipped at :math:`\tau = 1`) that keeps a single :math:`[B, C]` buffer
+    and turns it into the gradient in place.
     Columns of :obj:`-inf` are absent from the softmax and receive a zero
     gradient; a non-finite loss (e.g. a target column of :obj:`-inf`)
     raises :class:`ValueError` naming the offending input.  Shared by
@@ -125,6 +168,9 @@ def softmax_ce_logits(scores: Tensor, target: Tensor,
     :obj:`torch.float32`.
     """
     target = _check_logits(scores, target)
+    if reduction not in ('mean', 'sum', 'none'):
+        raise ValueError(f"Expected 'reduction' to be one of 'mean', 'sum' "
+                         f"or 'none' (got {reduction!r})")
     scores = scores.to(compute_dtype(scores.dtype))  # float32 for half
     logits = scores if (temperature == 1.0 or scaled) else \
         scores / temperature
@@ -143,7 +189,11 @@ def softmax_ce_logits(scores: Tensor, target: Tensor,
             logits = logits.masked_fill(mask, float('-inf'))
         else:  # in place on the scaled copy; `scores` is never written
             logits = logits.masked_fill_(mask, float('-inf'))
-    out = F.cross_entropy(logits, target, reduction=reduction)
+    out = _RowCrossEntropy.apply(logits, target)
+    if reduction == 'mean':
+        out = out.mean()
+    elif reduction == 'sum':
+        out = out.sum()
     # Every row loss is >= 0, +inf or nan: a mean or sum is finite exactly
     # when all rows are, and a Python check of the scalar is the cheapest.
     if out.dim() == 0:

@@ -174,14 +174,17 @@ class NegativeStrategy:
         # cross-entropy (forward_logits, with the loss's logit scale folded
         # into the [B, d] factor) or a dense matrix with the excluded entries
         # and the positive at -inf (neg_inf_is_absent).  None when the loss
-        # offers neither.  S is masked in place: the product does not need
-        # its output for its gradient.
+        # offers neither.  S is masked in place and outside autograd: the
+        # product does not need its output for its gradient, and both entry
+        # points promise a zero gradient to an entry of -inf, which is the
+        # gradient masking inside the graph would give, without copying
+        # the [B, B] gradient to zero those entries.
         forward_logits = getattr(loss_fn, 'forward_logits', None)
         if forward_logits is not None:
             scale = getattr(loss_fn, 'logit_scale', None)
             scores = (u if scale is None else u * scale) @ v.t()
             if row.numel() > 0:
-                scores.index_put_((row, col), scores.new_tensor(NEG_INF))
+                _mask(scores, (row, col))
             if scale is None:
                 return forward_logits(scores, target)
             return forward_logits(scores, target, scaled=True)
@@ -190,8 +193,7 @@ class NegativeStrategy:
         scores = u @ v.t()
         local = torch.arange(target.numel(), device=scores.device)
         pos = scores[local, target]
-        scores.index_put_((torch.cat([local, row]), torch.cat([target, col])),
-                          scores.new_tensor(NEG_INF))
+        _mask(scores, (torch.cat([local, row]), torch.cat([target, col])))
         return loss_fn(pos, scores)
 
     def _batch(self, users: Tensor, items: Tensor, all_items: Tensor,
@@ -207,6 +209,13 @@ class NegativeStrategy:
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}()'
+
+
+def _mask(scores: Tensor, entries: Tuple[Tensor, Tensor]) -> None:
+    # Sets the entries to -inf in place, unrecorded by autograd (see
+    # NegativeStrategy._matrix_loss for why the gradient stays exact).
+    with torch.no_grad():
+        scores.index_put_(entries, scores.new_tensor(NEG_INF))
 
 
 def _identity(x: Tensor) -> Tensor:

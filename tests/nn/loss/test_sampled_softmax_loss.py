@@ -194,6 +194,39 @@ def test_forward_logits_float32_at_large_scores():
     assert bool(torch.isfinite(g).all())
 
 
+def test_forward_logits_float32_keeps_precision_past_softmax_underflow():
+    # Rows whose target probability is a float32 denormal or zero (losses
+    # from about 80 to 140) against the float64 reference: the relative
+    # error stays at float32 rounding instead of the denormal's few bits.
+    g = torch.Generator().manual_seed(3)
+    scores = torch.randn(64, 300, generator=g, dtype=torch.float64) * 25
+    target = torch.randint(300, (64, ), generator=g)
+    loss = SampledSoftmaxLoss(temperature=1.0, reduction='none')
+    exp = _ref_logits(scores, target, 1.0, 'none')
+    assert float(exp.max()) > 104  # p below the smallest denormal
+    assert bool(((exp > 88) & (exp < 103)).any())  # p a denormal
+    s = scores.float().requires_grad_()
+    out = loss.forward_logits(s, target)
+    torch.testing.assert_close(out.double(), exp, rtol=1e-6, atol=1e-5)
+    g_out, = torch.autograd.grad(out.sum(), s)
+    s64 = scores.clone().requires_grad_()
+    g_exp, = torch.autograd.grad(_ref_logits(s64, target, 1.0,
+                                             'none').sum(), s64)
+    torch.testing.assert_close(g_out.double(), g_exp, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('cls', LOGITS_LOSSES, ids=lambda c: c.__name__)
+def test_forward_logits_second_backward_equals_first(cls):
+    # The first backward turns the saved softmax into the gradient in
+    # place; a second one through the retained graph must not reuse it.
+    scores, target, _ = _logits(seed=8)
+    s = scores.clone().requires_grad_()
+    out = cls(temperature=0.3).forward_logits(s, target)
+    first, = torch.autograd.grad(out, s, retain_graph=True)
+    second, = torch.autograd.grad(out, s)
+    torch.testing.assert_close(second, first, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize('cls', LOGITS_LOSSES, ids=lambda c: c.__name__)
 def test_forward_logits_validation(cls):
     loss = cls()
