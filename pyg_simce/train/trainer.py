@@ -313,6 +313,9 @@ class Trainer(TrainingLoopMixin, CheckpointingMixin, EvaluationMixin):
             device=self.device,
             transform=normalize if self.train_similarity == 'cosine' else None)
         self._embedder = Embedder(self.model)
+        # The tables of the L2 penalty, whose gradient may arrive sparse.
+        self._penalized = (self.model.user_embedding.weight,
+                           self.model.item_embedding.weight)
         self._ddp: Optional[torch.nn.Module] = None
         if self.world_size > 1:
             from torch.nn.parallel import DistributedDataParallel

@@ -11,6 +11,7 @@ from pyg_simce.train.batching import epoch_generator, shard_batches
 from pyg_simce.train.checkpoint import LAST_CHECKPOINT
 from pyg_simce.train.exceptions import TrainingInterrupted
 from pyg_simce.train.json_lines_logger import JSONLinesLogger
+from pyg_simce.train.row_penalty import densify_gradients, rows_l2_penalty
 
 
 class Embedder(torch.nn.Module):
@@ -82,19 +83,13 @@ class TrainingLoopMixin:
                                       batch.item_rows)
         loss = self.strategy.loss(batch, user_emb, item_emb, self.loss)
         if self.reg > 0:
-            from pyg_simce.nn.loss import l2_regularization
-
-            # Each distinct row scaled by sqrt(count): its squared norm is
-            # count * ||row||^2, the penalty of every occurrence.
-            user_w = self.model.user_embedding.weight
-            item_w = self.model.item_embedding.weight
-            users_0 = user_w[batch.user_rows] * batch.user_counts.to(
-                user_w.dtype).sqrt().unsqueeze(1)
-            items_0 = item_w[batch.l2_items] * batch.l2_item_counts.to(
-                item_w.dtype).sqrt().unsqueeze(1)
-            loss = loss + l2_regularization(users_0, items_0,
-                                            batch_size=batch.size,
-                                            weight=self.reg)
+            # Every distinct row counted as often as the batch uses it.
+            loss = loss + rows_l2_penalty(
+                [(self.model.user_embedding.weight, batch.user_rows,
+                  batch.user_counts),
+                 (self.model.item_embedding.weight, batch.l2_items,
+                  batch.l2_item_counts)], batch_size=batch.size,
+                weight=self.reg)
         return loss
 
     # Training loop ###########################################################
@@ -234,6 +229,7 @@ class TrainingLoopMixin:
             rank, world_size = shard
             rows = len(range(rank, batch.numel(), world_size))
             (loss * (world_size * rows / batch.numel())).backward()
+        densify_gradients(self._penalized)
         self.optimizer.step()
         return rows, value
 
