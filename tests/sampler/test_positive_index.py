@@ -114,3 +114,20 @@ def test_dense_table_and_sorted_search_agree(monkeypatch):
     searched = PositiveIndex(edge_index, 40, 70)
     assert torch.equal(searched.contains(users, items), expected)
     assert searched._dense is None
+
+
+def test_bit_table_every_bit_of_a_word():
+    # One user whose items fill words of the bit table in every pattern:
+    # all 64 bits of word 0 (bit 63 is the sign bit), every other bit of
+    # word 1, only bit 63 of word 2; queried at every cell against sets.
+    items = list(range(64)) + list(range(64, 128, 2)) + [191]
+    edge_index = torch.tensor([[0] * len(items), items])
+    index = PositiveIndex(edge_index, 2, 200)
+    users = torch.tensor([0, 1]).repeat_interleave(200)
+    cells = torch.arange(200).repeat(2)
+    truth = set(items)
+    expected = torch.tensor([u == 0 and int(i) in truth
+                             for u, i in zip(users.tolist(), cells)])
+    assert torch.equal(index.contains(users, cells), expected)
+    assert index._dense is not None and index._dense.dtype == torch.int64
+    assert int(index._dense[0]) == -1  # all 64 bits set
