@@ -43,7 +43,7 @@ class FullCatalogueNegatives(NegativeStrategy):
 
     def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
                 item_emb: Tensor) -> Tensor:
-        u = self.transform(user_emb)[batch.user_pos]
+        u = self.transform(user_emb).index_select(0, batch.user_pos)
         return u @ self.transform(item_emb).t()  # [B, I]
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,

@@ -46,7 +46,7 @@ class GlobalInBatchNegatives(NegativeStrategy):
         sizes, rank = batch.extra
         items = batch.items
         b = items.numel()
-        item_emb = item_emb[batch.item_pos]
+        item_emb = item_emb.index_select(0, batch.item_pos)
         if len(sizes) > 1:
             pool = all_gather_with_grad(item_emb, sizes)  # [G, d]
             pool_items = all_gather_with_grad(items, sizes)  # [G]
@@ -59,7 +59,7 @@ class GlobalInBatchNegatives(NegativeStrategy):
         same[torch.arange(rows.numel(), device=items.device), own[rows]] = \
             False
         r, c = same.nonzero(as_tuple=True)
-        u = self.transform(user_emb)[batch.user_pos]
+        u = self.transform(user_emb).index_select(0, batch.user_pos)
         return u, self.transform(pool), own, rows[r], c
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,

@@ -68,8 +68,8 @@ class InBatchNegatives(NegativeStrategy):
     def _factors(self, batch: NegativeBatch, user_emb: Tensor,
                  item_emb: Tensor):
         # S = u i^T, [B, B], positives on the diagonal.
-        return (self.transform(user_emb)[batch.user_pos],
-                self.transform(item_emb)[batch.item_pos])
+        return (self.transform(user_emb).index_select(0, batch.user_pos),
+                self.transform(item_emb).index_select(0, batch.item_pos))
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,
                item_emb: Tensor) -> Scores:

@@ -4,10 +4,22 @@ import torch
 from torch import Tensor
 
 
-def unique_rows(ids: Tensor):
+def unique_rows(ids: Tensor, size: Optional[int] = None):
     r"""Returns :obj:`(rows, inverse, counts)` of a 1-D id tensor: the sorted
     distinct ids, the position of every id among them, and how often each
-    occurs."""
+    occurs.
+
+    With :obj:`size`, the number of possible ids, and at least a quarter as
+    many ids as that, the ids are counted in a table of :obj:`size` instead
+    of sorted (the per-positive negatives of a batch: tens of thousands of
+    ids over a catalogue of a similar size); the result is the same."""
+    if size is not None and ids.numel() * 4 >= size and ids.numel() > 0:
+        counts = torch.bincount(ids, minlength=size)
+        present = counts > 0
+        rows = present.nonzero().squeeze(1)
+        position = present.cumsum(0).sub_(1)
+        return (rows, position.index_select(0, ids),
+                counts.index_select(0, rows))
     return torch.unique(ids, sorted=True, return_inverse=True,
                         return_counts=True)
 

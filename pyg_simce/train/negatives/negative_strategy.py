@@ -202,7 +202,8 @@ class NegativeStrategy:
         # first B entries are the positives), every occurrence counted in
         # the L2 penalty.
         user_rows, user_pos, user_counts = unique_rows(users)
-        item_rows, item_inv, item_counts = unique_rows(all_items)
+        item_rows, item_inv, item_counts = unique_rows(all_items,
+                                                       self.num_items)
         return NegativeBatch(users, items, user_rows, user_pos, user_counts,
                              item_rows, item_inv[:users.numel()], item_rows,
                              item_counts, extra=(item_inv, extra))

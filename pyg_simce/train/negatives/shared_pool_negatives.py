@@ -74,10 +74,11 @@ class SharedPoolNegatives(NegativeStrategy):
     def _matrix(self, batch: NegativeBatch, user_emb: Tensor,
                 item_emb: Tensor):
         pool_pos, keep = batch.extra
-        u = self.transform(user_emb)[batch.user_pos]
+        u = self.transform(user_emb).index_select(0, batch.user_pos)
         cand = self.transform(item_emb)
-        pos = (u * cand[batch.item_pos]).sum(dim=-1)
-        return pos, u @ cand[pool_pos].t(), keep  # [B], [B, P]
+        pos = (u * cand.index_select(0, batch.item_pos)).sum(dim=-1)
+        # [B], [B, P]
+        return pos, u @ cand.index_select(0, pool_pos).t(), keep
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,
                item_emb: Tensor) -> Scores:

@@ -145,8 +145,9 @@ def test_every_backbone_equals_reference(split, make, strategy):
 
 
 def test_both_per_user_paths_agree(split, monkeypatch):
-    # The gather path and the distinct-candidate product path of per-user
-    # negatives give the same loss (the cost model only picks one).
+    # The direct gather, the gathered_dot and the distinct-candidate
+    # product paths of per-user negatives give the same loss and gradients
+    # (the cost model only picks one).
     torch.manual_seed(0)
     model = LightGCN(split.num_users, split.num_items, embedding_dim=8,
                      num_layers=1)
@@ -154,9 +155,12 @@ def test_both_per_user_paths_agree(split, monkeypatch):
                        negative_sampling='uniform', num_negatives=6)
     users, items = _batch(split)
     values = []
-    for advantage in (1, 10**6):  # always gather / always the product
+    # direct gather / gathered_dot / always the product
+    for small_n, advantage in ((10**6, 1), (0, 1), (0, 10**6)):
+        monkeypatch.setattr(per_user_negatives, 'SMALL_N', small_n)
         monkeypatch.setattr(per_user_negatives, 'GEMM_ADVANTAGE', advantage)
         values.append(trainer.batch_loss(users, items,
                                          epoch_generator(2, 0)))
+        _check(trainer, users, items)
     torch.testing.assert_close(values[0], values[1], rtol=1e-12, atol=0)
-    _check(trainer, users, items)
+    torch.testing.assert_close(values[0], values[2], rtol=1e-12, atol=0)
