@@ -18,7 +18,9 @@ from pyg_simce.nn.conv.sparse_adjacency import (
     to_csr,
 )
 
-Rows = Optional[Tuple[Tensor, Tensor, int]]  # (unique, inverse, num_unique)
+# (unique, inverse, num_unique); inverse None when the index is `unique`
+# itself (distinct increasing ids, as a training step asks).
+Rows = Optional[Tuple[Tensor, Optional[Tensor], int]]
 
 
 def _take(x: Tensor, rows: Rows) -> Tensor:
@@ -71,9 +73,9 @@ class _UserItemMultiHop(torch.autograd.Function):
                 csr_select_rows(adj.item_adj, item_rows[0])
             out_u.add_(csr_spmm(ctx.sub_u, h_i), alpha=weights[K])
             out_i.add_(csr_spmm(ctx.sub_i, h_u), alpha=weights[K])
-        if user_rows is not None:
+        if user_rows is not None and user_rows[1] is not None:
             out_u = out_u.index_select(0, user_rows[1])
-        if item_rows is not None:
+        if item_rows is not None and item_rows[1] is not None:
             out_i = out_i.index_select(0, item_rows[1])
         return out_u, out_i
 
@@ -83,9 +85,9 @@ class _UserItemMultiHop(torch.autograd.Function):
         user_rows, item_rows = ctx.rows
         K = len(weights) - 1
         g_u, g_i = grad_u.contiguous(), grad_i.contiguous()
-        if user_rows is not None:
+        if user_rows is not None and user_rows[1] is not None:
             g_u = rows_gradient(g_u, user_rows[1], user_rows[2])
-        if item_rows is not None:
+        if item_rows is not None and item_rows[1] is not None:
             g_i = rows_gradient(g_i, item_rows[1], item_rows[2])
         if K == 0:
             t_u = g_u.new_zeros(ctx.sizes[0], g_u.size(1))
@@ -107,6 +109,9 @@ class _UserItemMultiHop(torch.autograd.Function):
 def _restrict(index: Optional[Tensor]) -> Rows:
     if index is None:
         return None
+    index = index.long()
+    if index.numel() < 2 or bool((index[1:] > index[:-1]).all()):
+        return index, None, index.numel()
     unique, inverse = unique_rows(index)
     return unique, inverse, unique.numel()
 

@@ -127,6 +127,9 @@ ROW_SETS = {
     # A few rows (restricted propagation) with repeats and isolated nodes.
     'few': (torch.tensor([3, 0, 39, 3, 17, 38, 3]),
             torch.tensor([29, 5, 5, 0, 28, 12, 5, 1])),
+    # Distinct increasing rows, as a training step asks (no re-indexing).
+    'distinct': (torch.tensor([0, 3, 17, 38, 39]),
+                 torch.tensor([1, 5, 12, 28, 29])),
     # Many rows (most edges: propagated whole, then indexed).
     'many': (torch.arange(120) % 40, torch.arange(100).flip(0) % 30),
     'empty': (torch.tensor([], dtype=torch.long), torch.tensor([4, 4])),
