@@ -80,6 +80,14 @@ class RankingLoss(torch.nn.Module):
     #: negative (see above).
     neg_inf_is_absent: bool = False
 
+    #: Whether the loss of a positive reads its dense negatives
+    #: :obj:`neg [B, N]` only through their row maximum (and :math:`N`), as
+    #: :class:`~pyg_simce.nn.loss.SimCELoss` does: the gradient then reaches
+    #: only the entries equal to the maximum of their row (split evenly
+    #: among ties, as :func:`torch.amax` does), so a caller may score every
+    #: negative without autograd and recompute only those entries with it.
+    max_negative_only: bool = False
+
     def __init__(self, reduction: str = 'mean'):
         super().__init__()
         self.reduction = check_reduction(reduction)

@@ -73,6 +73,8 @@ class SimCELoss(RankingLoss):
     # The hinge of the maximum ignores -inf negatives; the softplus bound
     # counts them in log N (set per instance below).
     neg_inf_is_absent = True
+    # Both bounds read the hardest negative and the count N only.
+    max_negative_only = True
 
     def __init__(self, margin: float = 5.0, bound: str = 'hinge',
                  temperature: float = 1.0, reduction: str = 'mean'):

@@ -5,15 +5,27 @@ import torch
 from torch import Tensor
 
 
+#: Elements of the block of gathered rows scored at once (2 MB in float32).
+CHUNK_ELEMENTS = 1 << 19
+
+
 class _GatheredDot(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cand: Tensor, u: Tensor, index: Tensor) -> Tensor:
-        # F.embedding: the fastest row gather on CPU (2-3x index_select);
-        # the [B, N, d] rows live only here, the backward never needs them,
-        # and bmm scores them without a second [B, N, d] temporary.
-        rows = torch.nn.functional.embedding(index, cand)  # [B, N, d]
+        # F.embedding: the fastest row gather on CPU (2-3x index_select).
+        # The rows are gathered and scored a cache-sized block of queries
+        # at a time, multiplied in place (about twice as fast as bmm over
+        # all [B, N, d] rows at once); the backward never needs them.
         ctx.save_for_backward(cand, u, index)
-        return torch.bmm(rows, u.unsqueeze(2)).squeeze(2)
+        B, N = index.shape
+        out = u.new_empty(B, N)
+        step = max(1, CHUNK_ELEMENTS // max(N * cand.size(1), 1))
+        for start in range(0, B, step):
+            rows = torch.nn.functional.embedding(
+                index[start:start + step], cand)
+            rows = rows.mul_(u[start:start + step].unsqueeze(1))
+            torch.sum(rows, dim=2, out=out[start:start + step])
+        return out
 
     @staticmethod
     def backward(ctx, grad: Tensor):

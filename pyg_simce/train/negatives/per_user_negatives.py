@@ -93,23 +93,50 @@ class PerUserNegatives(NegativeStrategy):
 
     def scores(self, batch: NegativeBatch, user_emb: Tensor,
                item_emb: Tensor) -> Scores:
+        u, cand, pos, neg_pos = self._factors(batch, user_emb, item_emb)
+        return pos, _negative_scores(u, cand, neg_pos), None
+
+    def loss(self, batch: NegativeBatch, user_emb: Tensor, item_emb: Tensor,
+             loss_fn: Any) -> Tensor:
+        if not getattr(loss_fn, 'max_negative_only', False):
+            return super().loss(batch, user_emb, item_emb, loss_fn)
+        # The loss reads each row's hardest negative only: all B N scores
+        # without autograd, then the entries equal to their row maximum
+        # (ties included) recomputed with it and set, at exactly the same
+        # value, into the matrix.  Value and gradient equal the plain path's.
+        u, cand, pos, neg_pos = self._factors(batch, user_emb, item_emb)
+        with torch.no_grad():
+            neg = _negative_scores(u, cand, neg_pos)
+            top = neg.amax(dim=1, keepdim=True)
+            row, col = (neg == top).nonzero(as_tuple=True)
+        hard = (u.index_select(0, row) * cand.index_select(
+            0, neg_pos[row, col])).sum(dim=-1)
+        # The no-grad value exactly (hard - hard is 0), hard's gradient.
+        hard = neg[row, col] + (hard - hard.detach())
+        return loss_fn(pos, neg.index_put((row, col), hard))
+
+    def _factors(self, batch: NegativeBatch, user_emb: Tensor,
+                 item_emb: Tensor):
         item_inv, N = batch.extra
         B = batch.size
         # [B, d]
         u = self.transform(user_emb).index_select(0, batch.user_pos)
         cand = self.transform(item_emb)  # [C, d]
         pos = (u * cand.index_select(0, batch.item_pos)).sum(dim=-1)
-        neg_pos = item_inv[B:].view(B, N)
-        if N <= SMALL_N:  # the [B, N, d] rows are cheaper than a sort
-            neg = (u.unsqueeze(1) * cand.index_select(
-                0, neg_pos.reshape(-1)).view(B, N, -1)).sum(dim=-1)
-        elif N * GEMM_ADVANTAGE <= cand.size(0):
-            neg = gathered_dot(cand, u, neg_pos)  # [B, N]
-        else:
-            neg = (u @ cand.t()).gather(1, neg_pos)
-        return pos, neg, None
+        return u, cand, pos, item_inv[B:].view(B, N)
 
     def __repr__(self) -> str:
         extra = (f', beta={self.beta}' if self.name == 'popularity' else '')
         return (f"{self.__class__.__name__}(num_negatives="
                 f"{self.num_negatives}, distribution='{self.name}'{extra})")
+
+
+def _negative_scores(u: Tensor, cand: Tensor, neg_pos: Tensor) -> Tensor:
+    # s_bn = u_b . cand_{neg_pos[b, n]}, [B, N], by the cheapest exact path.
+    B, N = neg_pos.shape
+    if N <= SMALL_N:  # the [B, N, d] rows are cheaper than a sort
+        return (u.unsqueeze(1) * cand.index_select(
+            0, neg_pos.reshape(-1)).view(B, N, -1)).sum(dim=-1)
+    if N * GEMM_ADVANTAGE <= cand.size(0):
+        return gathered_dot(cand, u, neg_pos)
+    return (u @ cand.t()).gather(1, neg_pos)

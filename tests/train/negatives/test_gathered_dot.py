@@ -1,11 +1,15 @@
 import pytest
 import torch
 
+from pyg_simce.train.negatives import gathered_dot as gathered_dot_module
 from pyg_simce.train.negatives.gathered_dot import gathered_dot
 
 
+# 4 * 5 elements a row: one block of all 7 rows, or blocks of 3, 3 and 1.
+@pytest.mark.parametrize('chunk', [1 << 19, 60])
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
-def test_gathered_dot_equals_naive_gather(dtype):
+def test_gathered_dot_equals_naive_gather(dtype, chunk, monkeypatch):
+    monkeypatch.setattr(gathered_dot_module, 'CHUNK_ELEMENTS', chunk)
     g = torch.Generator().manual_seed(0)
     cand = torch.randn(11, 5, generator=g, dtype=dtype, requires_grad=True)
     u = torch.randn(7, 5, generator=g, dtype=dtype, requires_grad=True)

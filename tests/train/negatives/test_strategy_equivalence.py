@@ -164,3 +164,24 @@ def test_both_per_user_paths_agree(split, monkeypatch):
         _check(trainer, users, items)
     torch.testing.assert_close(values[0], values[1], rtol=1e-12, atol=0)
     torch.testing.assert_close(values[0], values[2], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize('bound', ['hinge', 'softplus'])
+def test_hardest_negative_path_with_ties(split, bound):
+    # SimCE reads each row's hardest negative only, so the step scores the
+    # negatives without autograd and recomputes the maximal entries.  Items
+    # sharing one of three embeddings make exact ties between distinct
+    # items, and 12 draws from 40 items repeat items within a row: the
+    # gradient must still be split among the tied entries as the plain
+    # reference (a ragged maximum) splits it.
+    torch.manual_seed(0)
+    model = MF(split.num_users, split.num_items, embedding_dim=8)
+    with torch.no_grad():
+        base = model.item_embedding.weight[:3].clone()
+        model.item_embedding.weight.copy_(
+            base[torch.arange(split.num_items) % 3])
+    trainer = _trainer(split, SimCELoss(margin=50.0, bound=bound), model,
+                       negative_sampling='uniform', num_negatives=12)
+    assert trainer.loss.max_negative_only
+    users, items = _batch(split)
+    _check(trainer, users, items)
