@@ -176,7 +176,8 @@ def compare_to_reference(split: Any, kind: str, loss_name: str,
 
 def compare_to_pyg(split: Any, repeat: int, seed: int) -> Dict[str, Any]:
     r"""LightGCN K=3 + BPR: our Trainer step against PyG's LightGCN step on
-    the same batches (the PyG recipe of ``benchmarks/micro/propagation_step.py``)."""
+    the same batches (the PyG recipe of
+    ``benchmarks/micro/propagation_step.py``)."""
     from benchmarks.micro.propagation_step import pyg_step
     from pyg_simce.nn.loss import BPRLoss
     ei = split.train['user', 'rates', 'item'].edge_index

@@ -45,8 +45,12 @@ class PerUserNegatives(NegativeStrategy):
     cheaper of two exact paths: gathering :math:`B N` embedding rows
     (:math:`\propto B N d`; differentiated directly up to
     :data:`SMALL_N` negatives and by :func:`gathered_dot` beyond), or one
-    :math:`[B, d] \times [d, C]` matrix product and a gather of scores (:math:`\propto B C d`, at a higher
-    throughput, :data:`GEMM_ADVANTAGE`).
+    :math:`[B, d] \times [d, C]` matrix product and a gather of scores
+    (:math:`\propto B C d`, at a higher throughput,
+    :data:`GEMM_ADVANTAGE`).  With a loss that declares
+    :attr:`~pyg_simce.nn.loss.RankingLoss.max_negative_only` the scores are
+    taken without autograd and only each row's maximal entries are
+    recomputed with it.
 
     Args:
         num_negatives (int): Negatives per positive :math:`N`.
