@@ -157,6 +157,11 @@ def baseline_longtail(
             not 1 <= k <= num_items:
         raise ValueError(f"'k' expected an integer in [1, {num_items}] "
                          f"(got {k})")
+    # Checked before the (long) ranking of every user, not after it.
+    if not isinstance(num_groups, int) or isinstance(num_groups, bool) or \
+            num_groups < 1:
+        raise ValueError(f"'num_groups' expected a positive integer "
+                         f"(got {num_groups})")
     topk, users, target, exclusions = _baseline_topk(
         model, train_edge_index, target_edge_index, exclude_edge_index, k,
         chunk_size)

@@ -92,3 +92,20 @@ def test_baseline_longtail_equals_longtail_decomposition(graph_factory):
         baseline_longtail(model, train, test, k=16)
     with pytest.raises(ValueError, match="'num_groups' expected"):
         baseline_longtail(model, train, test, num_groups=0, k=5)
+
+
+def test_baseline_longtail_checks_num_groups_before_ranking(
+        graph_factory, monkeypatch):
+    from pyg_simce.baselines import baseline_longtail, evaluation
+    data, _, test = split(graph_factory)
+    model = EASE(lambda_=2.0).fit(data)
+
+    def never(*args, **kwargs):
+        raise AssertionError('ranked every user before checking num_groups')
+
+    monkeypatch.setattr(evaluation, '_baseline_topk', never)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="'num_groups' expected a "
+                           "positive integer"):
+            baseline_longtail(model, data['user', 'rates', 'item']
+                              .edge_index, test, num_groups=bad, k=5)
