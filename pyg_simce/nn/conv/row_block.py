@@ -78,14 +78,22 @@ class _RowsMatmul(torch.autograd.Function):
     # y = (A @ x)[index] from A's rows `unique` only; dx = A[unique]^T dy'.
     @staticmethod
     def forward(ctx, x: Tensor, adj: Tensor, index: Tensor) -> Tensor:
-        unique, inverse = unique_rows(index)
+        index = index.long()
+        if index.numel() < 2 or bool((index[1:] > index[:-1]).all()):
+            # Distinct increasing rows (a training step's): used as they are.
+            unique, inverse = index, None
+        else:
+            unique, inverse = unique_rows(index)
         ctx.sub = csr_select_rows(adj, unique)
         ctx.inverse, ctx.num_unique = inverse, unique.numel()
-        return csr_spmm(ctx.sub, x).index_select(0, inverse)
+        out = csr_spmm(ctx.sub, x)
+        return out if inverse is None else out.index_select(0, inverse)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        grad = rows_gradient(grad.contiguous(), ctx.inverse, ctx.num_unique)
+        grad = grad.contiguous()
+        if ctx.inverse is not None:
+            grad = rows_gradient(grad, ctx.inverse, ctx.num_unique)
         return csr_transposed_matmul(ctx.sub, grad), None, None
 
 
