@@ -30,7 +30,10 @@ class NegativeStrategy:
        negatives are excluded.  Loss-specific fast paths are chosen from
        what the loss declares, never from its class:
        :attr:`~pyg_simce.nn.loss.RankingLoss.neg_inf_is_absent` (excluded
-       negatives are masked densely with :math:`-\infty`) and a
+       negatives are masked densely with :math:`-\infty`),
+       :attr:`~pyg_simce.nn.loss.RankingLoss.max_negative_only` (the
+       negatives are scored without autograd and only each row's hardest
+       ones recomputed with it, :func:`hardest_negatives_loss`) and a
        :obj:`forward_logits(scores, target)` entry point (one fused
        cross-entropy over a score matrix).
 
@@ -190,10 +193,19 @@ class NegativeStrategy:
             return forward_logits(scores, target, scaled=True)
         if not getattr(loss_fn, 'neg_inf_is_absent', False):
             return None
+        local = torch.arange(target.numel(), device=u.device)
+        entries = (torch.cat([local, row]), torch.cat([target, col]))
+        if getattr(loss_fn, 'max_negative_only', False):
+            # Scored without autograd: the backward skips both [B, B]
+            # products and touches each row's hardest negatives only.
+            pos = (u * v.index_select(0, target)).sum(dim=-1)
+            with torch.no_grad():
+                scores = u @ v.t()
+            _mask(scores, entries)
+            return hardest_negatives_loss(loss_fn, pos, scores, u, v)
         scores = u @ v.t()
-        local = torch.arange(target.numel(), device=scores.device)
         pos = scores[local, target]
-        _mask(scores, (torch.cat([local, row]), torch.cat([target, col])))
+        _mask(scores, entries)
         return loss_fn(pos, scores)
 
     def _batch(self, users: Tensor, items: Tensor, all_items: Tensor,
@@ -210,6 +222,28 @@ class NegativeStrategy:
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}()'
+
+
+def hardest_negatives_loss(loss_fn: Any, pos: Tensor, neg: Tensor, u: Tensor,
+                           v: Tensor,
+                           column_rows: Optional[Tensor] = None) -> Tensor:
+    r""":obj:`loss_fn(pos, neg)` for a loss that declares
+    :attr:`~pyg_simce.nn.loss.RankingLoss.max_negative_only`, from negative
+    scores :obj:`neg [B, N]` computed without autograd, :math:`n_{bc} =
+    \mathbf{u}_b^{\top} \mathbf{v}_{r(b, c)}` with :math:`r(b, c)` =
+    :obj:`column_rows[b, c]` (or :math:`c`).  The entries equal to their
+    row's maximum (ties included, :obj:`-inf` rows whole) are recomputed
+    with autograd and set into :obj:`neg` at exactly their no-grad value,
+    so that the value and the gradient equal those of the plain path while
+    the backward touches those entries only."""
+    with torch.no_grad():
+        top = neg.amax(dim=1, keepdim=True)
+        row, col = (neg == top).nonzero(as_tuple=True)
+        rows_v = col if column_rows is None else column_rows[row, col]
+    hard = (u.index_select(0, row) * v.index_select(0, rows_v)).sum(dim=-1)
+    # The no-grad value exactly (hard - hard is 0), hard's gradient.
+    hard = neg[row, col] + (hard - hard.detach())
+    return loss_fn(pos, neg.index_put((row, col), hard))
 
 
 def _mask(scores: Tensor, entries: Tuple[Tensor, Tensor]) -> None:

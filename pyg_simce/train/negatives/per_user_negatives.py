@@ -9,6 +9,7 @@ from pyg_simce.train.negatives.negative_strategy import (
     NegativeStrategy,
     Scores,
     Shard,
+    hardest_negatives_loss,
 )
 
 #: How many times more multiply-adds per second a matrix product achieves
@@ -105,19 +106,11 @@ class PerUserNegatives(NegativeStrategy):
         if not getattr(loss_fn, 'max_negative_only', False):
             return super().loss(batch, user_emb, item_emb, loss_fn)
         # The loss reads each row's hardest negative only: all B N scores
-        # without autograd, then the entries equal to their row maximum
-        # (ties included) recomputed with it and set, at exactly the same
-        # value, into the matrix.  Value and gradient equal the plain path's.
+        # without autograd, then only the maximal entries with it.
         u, cand, pos, neg_pos = self._factors(batch, user_emb, item_emb)
         with torch.no_grad():
             neg = _negative_scores(u, cand, neg_pos)
-            top = neg.amax(dim=1, keepdim=True)
-            row, col = (neg == top).nonzero(as_tuple=True)
-        hard = (u.index_select(0, row) * cand.index_select(
-            0, neg_pos[row, col])).sum(dim=-1)
-        # The no-grad value exactly (hard - hard is 0), hard's gradient.
-        hard = neg[row, col] + (hard - hard.detach())
-        return loss_fn(pos, neg.index_put((row, col), hard))
+        return hardest_negatives_loss(loss_fn, pos, neg, u, cand, neg_pos)
 
     def _factors(self, batch: NegativeBatch, user_emb: Tensor,
                  item_emb: Tensor):
