@@ -70,6 +70,7 @@ from benchmarks.suites.config import (
     load_settings,
     load_suite,
     mode_datasets,
+    parse_run_seeds,
 )
 from benchmarks.suites.paper_report import (
     RESULTS,
@@ -115,7 +116,8 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             device: str, splits: SplitCache, work: Path, out: Path,
             fresh: bool, verbose: bool,
             runs: Optional[List[str]] = None,
-            report_only: bool = False) -> Dict[str, Any]:
+            report_only: bool = False,
+            run_seeds: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
     r"""Runs :obj:`suite` on :obj:`dataset` and writes its JSON and
     markdown; returns the payload. With :obj:`report_only`, nothing is
     trained: the report shows what the run cache holds (see the module
@@ -141,6 +143,12 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         'runs_skipped': skipped,
         'command': 'python -m benchmarks.run ' + ' '.join(sys.argv[1:]),
     }
+    # Runs given more seeds than --seeds (--run-seeds), by label.
+    more = {r.label: n for r, n in (
+        (r, (run_seeds or {}).get(r.label, 0)) for r in cfg.get('runs', []))
+        if n > len(seeds)}
+    if more:
+        payload['seeds_per_run'] = more
     trained = cached = 0
     if suite == 'speed':
         from benchmarks.suites.speed import run_speed
@@ -158,7 +166,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         partial_ok = suite not in ('longtail', 'magnitude')
         missing: List[str] = []
         for run in cfg['runs']:
-            for seed in seeds:
+            for seed in range(max(len(seeds), more.get(run.label, 0))):
                 spec = run_spec(run, settings, seed, device)
                 t = time.perf_counter()
                 if report_only:
@@ -263,6 +271,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                         help='only the runs with these labels (as in '
                         'benchmarks/configs/SUITE.json); the others are '
                         'listed as not run')
+    parser.add_argument('--run-seeds', nargs='+', default=None,
+                        metavar='LABEL=K',
+                        help='paper protocol: at least K seeds (0..K-1) for '
+                        'the run LABEL, the others keeping --seeds')
     parser.add_argument('--fresh', action='store_true',
                         help='retrain runs found in the cache')
     parser.add_argument('--report-only', action='store_true',
@@ -289,6 +301,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         except ValueError as e:
             parser.error(str(e))
     if args.protocol == 'clean':
+        if args.run_seeds is not None:
+            parser.error('--run-seeds applies to --protocol paper only')
         from benchmarks.clean.clean_main import main_clean
         return main_clean(parser, args)
     if args.trials is not None:
@@ -306,10 +320,13 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     try:
         datasets = args.datasets or mode_datasets(mode)
         suites = list(SUITES) if args.suite == 'all' else [args.suite]
+        labels: List[str] = []
         for suite in suites:
             cfg = load_suite(suite)
             if args.runs is not None and suite != 'speed':
                 select_runs(cfg, args.runs, suite)
+            labels += [r.label for r in cfg.get('runs', [])]
+        run_seeds = parse_run_seeds(args.run_seeds, labels)
         for d in datasets:
             load_settings(d, mode)
     except ConfigError as e:
@@ -342,7 +359,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             try:
                 payload = run_one(suite, dataset, mode, seeds, device,
                                   splits, args.work, args.out, args.fresh,
-                                  args.verbose, args.runs, args.report_only)
+                                  args.verbose, args.runs, args.report_only,
+                                  run_seeds)
             except FileNotFoundError as e:
                 print(f'error: {dataset}: {e}', file=sys.stderr)
                 raise SystemExit(2)

@@ -264,3 +264,29 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
                               trainer_kwargs=dict(tk), settings=dict(rs)))
     out['runs'] = runs
     return out
+
+
+def parse_run_seeds(values: Optional[List[str]],
+                    labels: List[str]) -> Dict[str, int]:
+    r"""Reads ``--run-seeds LABEL=K ...``: at least :obj:`K` seeds for the
+    run :obj:`LABEL` (one of :obj:`labels`), e.g. three seeds for the SSM
+    cells and the best cell of each other loss while the others keep
+    ``--seeds``.  Raises :class:`ConfigError` naming the bad entry."""
+    out: Dict[str, int] = {}
+    for value in values or []:
+        label, sep, count = value.rpartition('=')
+        if not sep or not label:
+            raise ConfigError(f"--run-seeds expected LABEL=K (got "
+                              f"{value!r})")
+        if label not in labels:
+            raise ConfigError(f"--run-seeds: {label!r} is not a run of the "
+                              f"selected suites")
+        try:
+            k = int(count)
+        except ValueError:
+            k = 0
+        if k < 1:
+            raise ConfigError(f"--run-seeds {value!r}: K expected a positive "
+                              f"integer (got {count!r})")
+        out[label] = k
+    return out

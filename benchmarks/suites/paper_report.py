@@ -40,6 +40,11 @@ def render_markdown(payload: Dict[str, Any]) -> str:
         command += ' --runs ' + ' '.join(
             f'"{r["label"]}"' if ' ' in r['label'] else r['label']
             for r in payload['rows'])
+    more = payload.get('seeds_per_run') or {}
+    if more:
+        command += ' --run-seeds ' + ' '.join(
+            f'"{label}={n}"' if ' ' in label else f'{label}={n}'
+            for label, n in more.items())
     lines = [f"## {payload['title']} — {payload['dataset']} "
              f"({payload['mode']} mode, paper protocol)", '',
              f'Reproduce: `{command}`', '',
@@ -62,7 +67,10 @@ def render_markdown(payload: Dict[str, Any]) -> str:
             f"{s['num_layers']}, batch {s['batch_size']}, lr {s['lr']}, reg "
             f"{s['reg']}, at most {s['epochs']} epochs, evaluation every "
             f"{s['eval_every']}, patience {s['patience']}, SSM temperature "
-            f"{s['ssm_temperature']}; seeds {payload['seeds']}; device "
+            f"{s['ssm_temperature']}; seeds {payload['seeds']}"
+            + ''.join(f", {label} seeds 0-{n - 1}" for label, n in
+                      (payload.get('seeds_per_run') or {}).items())
+            + f"; device "
             f"{payload['device']}; {payload['training_seconds_total']:.0f} s "
             f"of training in its runs ({payload['runs_trained']} trained by "
             f"this command, {payload['runs_cached']} from the run cache; "

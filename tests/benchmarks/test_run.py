@@ -210,6 +210,44 @@ def test_runs_selects_a_subset_and_lists_the_rest(quick_results, tmp_path):
     assert 'losses.json' in res.stderr
 
 
+def test_run_seeds_gives_one_run_more_seeds(quick_results, tmp_path):
+    # SSM gets seeds 0-2 while BPR keeps --seeds' one; seed 0 of both
+    # comes from the cache, seeds 1 and 2 of SSM are trained.
+    work, out, _ = quick_results
+    res = run_cli('losses', '--quick', '--datasets', 'synthetic', '--work',
+                  str(work), '--out', str(tmp_path), '--runs', 'BPR', 'SSM',
+                  '--run-seeds', 'SSM=3')
+    assert res.returncode == 0, res.stderr
+    payload = json.loads((tmp_path / 'quick' / 'losses' /
+                          'synthetic.json').read_text())
+    rows = {r['label']: r for r in payload['rows']}
+    assert [s['seed'] for s in rows['SSM']['per_seed']] == [0, 1, 2]
+    assert [s['seed'] for s in rows['BPR']['per_seed']] == [0]
+    assert payload['seeds'] == [0] and payload['seeds_per_run'] == {'SSM': 3}
+    assert payload['runs_cached'] == 2 and payload['runs_trained'] == 2
+    cached = json.loads((out / 'quick' / 'losses' /
+                         'synthetic.json').read_text())
+    ssm0 = {r['label']: r for r in cached['rows']}['SSM']['per_seed'][0]
+    assert rows['SSM']['per_seed'][0]['recall@20'] == ssm0['recall@20']
+    recalls = [s['recall@20'] for s in rows['SSM']['per_seed']]
+    assert rows['SSM']['recall@20']['mean'] == pytest.approx(
+        sum(recalls) / 3)
+    md = (tmp_path / 'quick' / 'losses' / 'synthetic.md').read_text()
+    assert '--runs BPR SSM --run-seeds SSM=3`' in md
+    assert 'seeds [0], SSM seeds 0-2;' in md
+
+    for bad, message in ((['XYZ=2'], "'XYZ' is not a run"),
+                         (['SSM=0'], 'K expected a positive integer'),
+                         (['SSM'], 'expected LABEL=K')):
+        res = run_cli('losses', '--quick', '--datasets', 'synthetic',
+                      '--work', str(work), '--out', str(tmp_path),
+                      '--run-seeds', *bad)
+        assert res.returncode == 2 and message in res.stderr, res.stderr
+    res = run_cli('losses', '--protocol', 'clean', '--run-seeds', 'SSM=3')
+    assert res.returncode == 2
+    assert '--run-seeds applies to --protocol paper only' in res.stderr
+
+
 def _no_validation_settings(load_settings):
     # The synthetic set split 80/20 without a validation part: runs are
     # evaluated (and selected) on the test split, as on Gowalla.
