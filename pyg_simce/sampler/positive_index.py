@@ -32,9 +32,8 @@ class PositiveIndex:
       :math:`|\mathcal{U}| \cdot |\mathcal{I}|` is at most
       :obj:`dense_max_cells`, a table of one bit per pair is built on first
       use instead and a query is a single gather and shift (Gowalla's 1.2G
-      pairs take 153 MB; tens of thousands of queries per training step,
-      as per-positive negatives ask, are answered 7x faster than by the
-      search).
+      pairs take 153 MB; the tens of thousands of queries per training step
+      that per-positive negatives ask are then no longer a search each).
     * :meth:`neighbors` -- the (ragged) training items of a batch of users,
       gathered from the CSR arrays :obj:`rowptr` / :obj:`col`.
 

@@ -8,7 +8,7 @@ those rows only, and its backward is the transposed product
 neither touches the rest of the graph.  Repeated ids are computed once and
 their gradients summed.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -46,6 +46,17 @@ def unique_rows(index: Tensor) -> Tuple[Tensor, Tensor]:
     return unique, inverse
 
 
+def distinct_rows(index: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+    r"""Returns :obj:`(unique, inverse)` as :func:`unique_rows` does, with
+    :obj:`inverse=None` when :obj:`index` already holds distinct increasing
+    ids (the rows a training step asks), which are then used as they are:
+    no sort, no identity gather, no re-summed gradient."""
+    index = index.long()
+    if index.numel() < 2 or bool((index[1:] > index[:-1]).all()):
+        return index, None
+    return unique_rows(index)
+
+
 def is_small_block(adj: Tensor, index: Tensor, fraction: float = 0.5) -> bool:
     r"""Whether the rows :obj:`index` of the CSR matrix :obj:`adj` (counted
     with repeats) hold at most :obj:`fraction` of its entries, i.e. whether
@@ -78,12 +89,7 @@ class _RowsMatmul(torch.autograd.Function):
     # y = (A @ x)[index] from A's rows `unique` only; dx = A[unique]^T dy'.
     @staticmethod
     def forward(ctx, x: Tensor, adj: Tensor, index: Tensor) -> Tensor:
-        index = index.long()
-        if index.numel() < 2 or bool((index[1:] > index[:-1]).all()):
-            # Distinct increasing rows (a training step's): used as they are.
-            unique, inverse = index, None
-        else:
-            unique, inverse = unique_rows(index)
+        unique, inverse = distinct_rows(index)
         ctx.sub = csr_select_rows(adj, unique)
         ctx.inverse, ctx.num_unique = inverse, unique.numel()
         out = csr_spmm(ctx.sub, x)

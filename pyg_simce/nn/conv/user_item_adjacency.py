@@ -8,9 +8,9 @@ from torch import Tensor
 from pyg_simce.nn.conv.norm import bipartite_norm
 from pyg_simce.nn.conv.row_block import (
     csr_transposed_matmul,
+    distinct_rows,
     is_small_block,
     rows_gradient,
-    unique_rows,
 )
 from pyg_simce.nn.conv.sparse_adjacency import (
     csr_select_rows,
@@ -109,10 +109,7 @@ class _UserItemMultiHop(torch.autograd.Function):
 def _restrict(index: Optional[Tensor]) -> Rows:
     if index is None:
         return None
-    index = index.long()
-    if index.numel() < 2 or bool((index[1:] > index[:-1]).all()):
-        return index, None, index.numel()
-    unique, inverse = unique_rows(index)
+    unique, inverse = distinct_rows(index)
     return unique, inverse, unique.numel()
 
 

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from pyg_simce.nn.loss.checks import (
+    check_reduction,
     check_scores,
     compute_dtype,
     raise_non_finite,
@@ -168,9 +169,7 @@ def softmax_ce_logits(scores: Tensor, target: Tensor,
     :obj:`torch.float32`.
     """
     target = _check_logits(scores, target)
-    if reduction not in ('mean', 'sum', 'none'):
-        raise ValueError(f"Expected 'reduction' to be one of 'mean', 'sum' "
-                         f"or 'none' (got {reduction!r})")
+    check_reduction(reduction)
     scores = scores.to(compute_dtype(scores.dtype))  # float32 for half
     logits = scores if (temperature == 1.0 or scaled) else \
         scores / temperature
