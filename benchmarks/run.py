@@ -206,8 +206,9 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         payload['claims'] = claim_intervals(cfg.get('claims', []), {
             label: [r.get('per_user') for r in recs]
             for label, recs in records.items()})
-        summary = SUMMARIES[suite](cfg, rows, records,
-                                     published=published)
+        summary = SUMMARIES[suite](
+            cfg, rows, records, published=published, work=work,
+            split_of=lambda: splits.get(dataset, settings.load))
     payload['summary'] = summary
     attach_baselines(payload, out)
     payload['runs_trained'] = trained

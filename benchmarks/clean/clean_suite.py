@@ -44,6 +44,10 @@ def clean_spec(run: RunConfig, clean: CleanSettings, point: Dict[str, Any],
     r"""The spec of one clean-protocol run: the paper spec of :obj:`run`
     under the dataset's clean settings, with the trial :obj:`point`
     applied, naming the protocol and the validation carve."""
+    if run.negatives_exclude is not None:
+        raise ValueError(f"run {run.label!r}: 'negatives_exclude' reads the "
+                         f"test split during training, which the clean "
+                         f"protocol forbids (use the paper protocol)")
     spec = apply_point(run_spec(run, clean.settings, seed, device), point)
     mode = spec['trainer_kwargs'].get('negative_sampling')
     if mode in NO_SAMPLE_SIZE:

@@ -102,6 +102,9 @@ class RunConfig:
     loss_kwargs: Dict[str, Any] = field(default_factory=dict)
     trainer_kwargs: Dict[str, Any] = field(default_factory=dict)
     settings: Dict[str, Any] = field(default_factory=dict)
+    #: ``'test'``: the negatives also exclude each user's test items, an
+    #: oracle for diagnosing false negatives (paper protocol only).
+    negatives_exclude: Optional[str] = None
 
 
 def load_datasets(path: Path = CONFIGS / 'datasets.json'
@@ -222,7 +225,7 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
             raise ConfigError(f'{where} expected an object')
         unknown = sorted(set(r) - {'label', 'model', 'loss', 'model_kwargs',
                                    'loss_kwargs', 'trainer_kwargs',
-                                   'settings'})
+                                   'settings', 'negatives_exclude'})
         if unknown:
             raise ConfigError(f'{where}: unknown key(s) {unknown}')
         label = r.get('label')
@@ -258,10 +261,15 @@ def load_suite(suite: str, configs: Path = CONFIGS) -> Dict[str, Any]:
             TrainerOptions(**tk).resolve(r['loss'])
         except ValueError as e:
             raise ConfigError(f'{where}.trainer_kwargs: {e}') from None
+        exclude = r.get('negatives_exclude')
+        if exclude is not None and exclude != 'test':
+            raise ConfigError(f"{where}.negatives_exclude expected 'test' "
+                              f"(got {exclude!r})")
         runs.append(RunConfig(label=label, model=r['model'], loss=r['loss'],
                               model_kwargs=dict(mk),
                               loss_kwargs=dict(r.get('loss_kwargs', {})),
-                              trainer_kwargs=dict(tk), settings=dict(rs)))
+                              trainer_kwargs=dict(tk), settings=dict(rs),
+                              negatives_exclude=exclude))
     out['runs'] = runs
     return out
 

@@ -86,6 +86,9 @@ def render_markdown(payload: Dict[str, Any]) -> str:
         detail = payload['summary']['detail']
         lines += ['', 'Per run:', '',
                   markdown_table(detail['header'], detail['rows'])]
+    for extra in payload['summary'].get('tables', []):
+        lines += ['', extra['title'], '',
+                  markdown_table(extra['header'], extra['rows'])]
     if payload.get('baselines_file'):
         lines += ['', f"Classical baselines: the best recorded setting of "
                   f"each model in `{payload['baselines_file']}` (written by "

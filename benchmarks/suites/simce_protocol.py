@@ -1,8 +1,10 @@
 r"""The summary of the ``simce`` suite: SimCE against BPR and SSM under the
 SimCE paper's own protocol (its settings, per-run epoch budgets and the
-best test evaluation), with Recall and NDCG at 10 and 20 and BPR's figure at
-SimCE's budget read from BPR's own learning curve."""
-from typing import Any, Dict, List, Optional
+best test evaluation), with Recall and NDCG at 10 and 20, BPR's figure at
+SimCE's budget read from BPR's own learning curve, and where each loss's push
+on its negatives lands (:mod:`benchmarks.suites.false_negatives`)."""
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
 
 from benchmarks.suites.report import fmt, fmt_ms, mean_std
 
@@ -16,8 +18,57 @@ def _best_until(curve: List[Dict[str, Any]], epoch: int) -> Optional[float]:
     return max(values) if values else None
 
 
+def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
+                           split: Any, work: Path) -> Dict[str, Any]:
+    r"""The expected share of test items among each run's negatives and, for
+    every seed-0 run with a checkpoint, where its loss pushes (one seeded
+    probe of training positives shared by all runs)."""
+    from benchmarks.suites.false_negatives import (
+        expected_test_draws,
+        probe_draw,
+        run_push,
+    )
+    from benchmarks.suites.training import run_folder
+
+    train = split.train['user', 'rates', 'item'].edge_index
+    test = split.test['user', 'rates', 'item'].edge_label_index
+    num_neg = max([int(r['spec']['trainer_kwargs'].get('num_negatives', 1))
+                   for recs in records.values() for r in recs] or [1])
+    probe = probe_draw(train, test, split.num_users, split.num_items,
+                       num_neg)
+    runs = {}
+    for label, recs in records.items():
+        rec = next((r for r in recs if r['spec']['seed'] == 0), None)
+        if rec is not None:
+            push = run_push(rec, run_folder(rec['spec'], work), split, probe)
+            if push:
+                runs[label] = push
+    header = ['run', 'model', 'epoch', 'hardest negative is a test item',
+              "share of the loss's negative gradient on test items",
+              'positives whose negatives get gradient']
+    body = [[label, name, str(p['epoch']), fmt(p['hardest_is_test']),
+             fmt(p['gradient_on_test']), fmt(p['active'])]
+            for label, push in runs.items() for name, p in push.items()]
+    expected = expected_test_draws(train, test, split.num_users,
+                                   split.num_items, num_neg)
+    any_push = next((p for push in runs.values() for p in push.values()),
+                    None)
+    title = (f"Test items among the negatives: {num_neg} uniform draws "
+             f"excluding training items contain a test item of the user for "
+             f"{expected['draws_with_test']:.1%} of training positives "
+             f"(exact; {expected['test_share_of_draws']:.2%} of draws)"
+             + (f"; probe of {probe['neg'].size(0)} positives, seed 0: "
+                f"{any_push['draws_with_test']:.1%}" if any_push else '')
+             + ". Where each trained model's loss pushes on those draws:")
+    return {'expected': expected, 'runs': runs, 'num_negatives': num_neg,
+            'probe_positives': int(probe['neg'].size(0)),
+            'table': {'title': title, 'header': header, 'rows': body}}
+
+
 def simce_protocol(cfg: Dict[str, Any], rows: List[Row],
                    records: Dict[str, List[Dict[str, Any]]],
+                   split_of: Optional[Callable[[], Any]] = None,
+                   work: Optional[Path] = None,
                    **_: Any) -> Dict[str, Any]:
     header = ['run', 'epochs', 'Recall@10', 'NDCG@10', 'Recall@20',
               'NDCG@20', 'best epoch(s)', 'best Recall@20 by epoch 50']
@@ -35,7 +86,9 @@ def simce_protocol(cfg: Dict[str, Any], rows: List[Row],
         ])
     verdicts = []
     by = {r['label']: r for r in rows}
-    simce = [r for r in rows if r['loss'] == 'simce']
+    # The oracle runs diagnose; they are not settings one could choose.
+    simce = [r for r in rows if r['loss'] == 'simce' and not records[
+        r['label']][0]['spec'].get('negatives_exclude')]
     if simce and len(rows) > 1:
         best = max(simce, key=lambda r: r['recall@20']['mean'])
         verdicts.append({'claim': 'best SimCE margin on this dataset',
@@ -51,5 +104,9 @@ def simce_protocol(cfg: Dict[str, Any], rows: List[Row],
             "budget SimCE gets)", 'holds': None,
             'evidence': f"Recall@20 {at50:.4f} by epoch 50 against "
             f"{bpr['recall@20']['mean']:.4f} after 200"})
-    return {'table': {'header': header, 'rows': body},
-            'verdicts': verdicts}
+    out = {'table': {'header': header, 'rows': body}, 'verdicts': verdicts}
+    if split_of is not None and work is not None and records:
+        negatives = false_negative_summary(records, split_of(), work)
+        out['false_negatives'] = negatives
+        out['tables'] = [negatives['table']]
+    return out

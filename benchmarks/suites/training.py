@@ -68,6 +68,8 @@ def run_spec(run: RunConfig, settings: Settings, seed: int,
     # A run's own budget (e.g. the SimCE paper's 50 epochs for SimCE
     # against 200 for BPR) replaces the dataset's.
     spec.update(run.settings)
+    if run.negatives_exclude is not None:  # absent otherwise: keys unchanged
+        spec['negatives_exclude'] = run.negatives_exclude
     return spec
 
 
@@ -340,6 +342,10 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
                       checkpoint_dir=ckpt_dir, checkpoint_every=1,
                       metadata={'benchmark_key': key},
                       **spec['trainer_kwargs'])
+    if spec.get('negatives_exclude') == 'test':
+        from benchmarks.suites.false_negatives import \
+            exclude_test_from_negatives
+        exclude_test_from_negatives(trainer, split)
     resumed = (not fresh) and latest_checkpoint(ckpt_dir) is not None
     start = time.perf_counter()
     result = trainer.fit(resume=resumed)
