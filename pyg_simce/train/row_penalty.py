@@ -5,6 +5,8 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from pyg_simce.nn.conv.row_block import strictly_increasing
+
 Rows = Tuple[Tensor, Tensor, Tensor]  # (table, distinct sorted rows, counts)
 
 
@@ -38,10 +40,10 @@ class _RowsL2(torch.autograd.Function):
             values = p * (counts * (2.0 * ctx.scale) * grad).unsqueeze(1)
             # Distinct increasing rows are a coalesced index, which keeps
             # the engine's dense += sparse a plain indexed add.
-            coalesced = rows.numel() < 2 or bool((rows[1:] > rows[:-1]).all())
             out.append(torch.sparse_coo_tensor(
                 rows.unsqueeze(0), values, ctx.shapes[k],
-                is_coalesced=coalesced, check_invariants=False))
+                is_coalesced=strictly_increasing(rows),
+                check_invariants=False))
         return (None, None, None, *out)
 
 

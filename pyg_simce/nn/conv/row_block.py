@@ -46,13 +46,19 @@ def unique_rows(index: Tensor) -> Tuple[Tensor, Tensor]:
     return unique, inverse
 
 
+def strictly_increasing(index: Tensor) -> bool:
+    r"""Whether :obj:`index` holds distinct ids in increasing order (a
+    coalesced sparse index: the rows a training step asks)."""
+    return index.numel() < 2 or bool((index[1:] > index[:-1]).all())
+
+
 def distinct_rows(index: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
     r"""Returns :obj:`(unique, inverse)` as :func:`unique_rows` does, with
     :obj:`inverse=None` when :obj:`index` already holds distinct increasing
     ids (the rows a training step asks), which are then used as they are:
     no sort, no identity gather, no re-summed gradient."""
     index = index.long()
-    if index.numel() < 2 or bool((index[1:] > index[:-1]).all()):
+    if strictly_increasing(index):
         return index, None
     return unique_rows(index)
 

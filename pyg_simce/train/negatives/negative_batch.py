@@ -4,7 +4,7 @@ import torch
 from torch import Tensor
 
 
-def unique_rows(ids: Tensor, size: Optional[int] = None):
+def counted_rows(ids: Tensor, size: Optional[int] = None):
     r"""Returns :obj:`(rows, inverse, counts)` of a 1-D id tensor: the sorted
     distinct ids, the position of every id among them, and how often each
     occurs.

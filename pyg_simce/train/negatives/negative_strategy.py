@@ -3,7 +3,10 @@ from typing import Any, Callable, Optional, Tuple
 import torch
 from torch import Tensor
 
-from pyg_simce.train.negatives.negative_batch import NegativeBatch, unique_rows
+from pyg_simce.train.negatives.negative_batch import (
+    NegativeBatch,
+    counted_rows,
+)
 
 Shard = Optional[Tuple[int, int]]
 Scores = Tuple[Tensor, Tensor, Optional[Tensor]]
@@ -162,8 +165,8 @@ class NegativeStrategy:
                         extra: Any = None) -> NegativeBatch:
         # Rows = the distinct users and positive items, each counted in the
         # L2 penalty as often as it occurs (negatives not penalised).
-        user_rows, user_pos, user_counts = unique_rows(users)
-        item_rows, item_pos, item_counts = unique_rows(items)
+        user_rows, user_pos, user_counts = counted_rows(users)
+        item_rows, item_pos, item_counts = counted_rows(items)
         return NegativeBatch(users, items, user_rows, user_pos, user_counts,
                              item_rows, item_pos, item_rows, item_counts,
                              extra=extra)
@@ -213,8 +216,8 @@ class NegativeStrategy:
         # Rows = distinct users and distinct items of `all_items` (whose
         # first B entries are the positives), every occurrence counted in
         # the L2 penalty.
-        user_rows, user_pos, user_counts = unique_rows(users)
-        item_rows, item_inv, item_counts = unique_rows(all_items,
+        user_rows, user_pos, user_counts = counted_rows(users)
+        item_rows, item_inv, item_counts = counted_rows(all_items,
                                                        self.num_items)
         return NegativeBatch(users, items, user_rows, user_pos, user_counts,
                              item_rows, item_inv[:users.numel()], item_rows,

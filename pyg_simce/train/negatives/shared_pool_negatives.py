@@ -3,7 +3,10 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
-from pyg_simce.train.negatives.negative_batch import NegativeBatch, unique_rows
+from pyg_simce.train.negatives.negative_batch import (
+    NegativeBatch,
+    counted_rows,
+)
 from pyg_simce.train.negatives.negative_strategy import (
     NEG_INF,
     NegativeStrategy,
@@ -56,7 +59,7 @@ class SharedPoolNegatives(NegativeStrategy):
                                           generator=generator)
         users, items, pool = self._local(shard, users, items, pool)
         keep = self.sampler.pool_mask(users, pool).to(self.device)  # [B, P]
-        user_rows, user_pos, user_counts = unique_rows(users)
+        user_rows, user_pos, user_counts = counted_rows(users)
         B = users.numel()
         item_rows, inv = torch.unique(torch.cat([items, pool]),
                                       return_inverse=True)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pyg_simce.train.negatives.negative_batch import unique_rows
+from pyg_simce.train.negatives.negative_batch import counted_rows
 
 
 @pytest.mark.parametrize('count,size', [(5, 100), (30, 100), (400, 100),
@@ -11,7 +11,7 @@ def test_unique_rows_equals_torch_unique(count, size):
     # torch.unique.
     ids = torch.randint(size, (count, ),
                         generator=torch.Generator().manual_seed(count))
-    rows, inverse, counts = unique_rows(ids, size)
+    rows, inverse, counts = counted_rows(ids, size)
     exp = torch.unique(ids, sorted=True, return_inverse=True,
                        return_counts=True)
     for a, b in zip((rows, inverse, counts), exp):
@@ -21,5 +21,5 @@ def test_unique_rows_equals_torch_unique(count, size):
 
 
 def test_unique_rows_of_no_ids():
-    rows, inverse, counts = unique_rows(torch.zeros(0, dtype=torch.long), 10)
+    rows, inverse, counts = counted_rows(torch.zeros(0, dtype=torch.long), 10)
     assert rows.numel() == inverse.numel() == counts.numel() == 0
