@@ -64,7 +64,10 @@ from typing import Any, Dict, List, Optional
 import torch
 
 from benchmarks.common import environment_info, write_json
-from benchmarks.suites.claim_intervals import claim_intervals
+from benchmarks.suites.claim_intervals import (
+    claim_intervals,
+    claims_left_out,
+)
 from benchmarks.suites.config import (
     ConfigError,
     load_settings,
@@ -203,9 +206,11 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             if any(r.get('unfinished') for r in recs)]
         rows = training_rows(cfg['runs'], records, published)
         payload['rows'] = rows
-        payload['claims'] = claim_intervals(cfg.get('claims', []), {
-            label: [r.get('per_user') for r in recs]
-            for label, recs in records.items()})
+        per_user = {label: [r.get('per_user') for r in recs]
+                    for label, recs in records.items()}
+        payload['claims'] = claim_intervals(cfg.get('claims', []), per_user)
+        payload['claims_left_out'] = claims_left_out(cfg.get('claims', []),
+                                                     per_user)
         summary = SUMMARIES[suite](
             cfg, rows, records, published=published, work=work,
             split_of=lambda: splits.get(dataset, settings.load))

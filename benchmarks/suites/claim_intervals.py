@@ -19,7 +19,32 @@ def claim_intervals(claims: Sequence[Dict[str, str]],
                 any(r is None for r in list(a) + list(b)):
             continue
         out.append({'claim': c['claim'], 'better': c['better'],
-                    'worse': c['worse'], **claim_statistics(a, b)})
+                    'worse': c['worse'], 'seeds': len(a),
+                    **claim_statistics(a, b)})
+    return out
+
+
+def claims_left_out(claims: Sequence[Dict[str, str]],
+                    per_user: Dict[str, List[Dict[str, Any]]]
+                    ) -> List[Dict[str, str]]:
+    r"""The claims :func:`claim_intervals` leaves out, each with the reason
+    (a side not in the report, unequal numbers of seeds, or a seed without
+    per-user metrics), so that a report says why a claim has no interval."""
+    out = []
+    for c in claims:
+        a, b = per_user.get(c['better']), per_user.get(c['worse'])
+        if not a or not b:
+            gone = [x for x, v in ((c['better'], a), (c['worse'], b))
+                    if not v]
+            reason = 'not in this report: ' + ', '.join(gone)
+        elif len(a) != len(b):
+            reason = (f"unequal seeds ({c['better']}: {len(a)}, "
+                      f"{c['worse']}: {len(b)})")
+        elif any(r is None for r in list(a) + list(b)):
+            reason = 'a seed without per-user test metrics (unfinished run)'
+        else:
+            continue
+        out.append({'claim': c['claim'], 'reason': reason})
     return out
 
 
@@ -36,10 +61,14 @@ def claims_markdown(claims: Sequence[Dict[str, Any]],
     r"""The Markdown table of :obj:`claims` (empty without claims)."""
     if not claims:
         return []
+    counts = sorted({int(c.get('seeds', num_seeds)) for c in claims})
+    seeds = (f'{counts[0]} seed(s)' if len(counts) == 1 else
+             ' or '.join(map(str, counts)) + ' seeds, as many as both runs '
+             'have')
     lines = ['', f'Claims with intervals (paired difference A − B of '
              f'per-user Recall@20 / NDCG@20 on the test users, averaged '
-             f'over {num_seeds} seed(s) per user; 95% bootstrap interval '
-             f'over users):', '',
+             f'over {seeds} per user; 95% bootstrap interval over users):',
+             '',
              '| claim (A > B) | Δ Recall@20 [95% CI] | Δ NDCG@20 [95% CI] '
              '| verdict |', '|---|---|---|---|']
     for c in claims:

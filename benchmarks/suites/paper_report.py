@@ -114,6 +114,10 @@ def render_markdown(payload: Dict[str, Any]) -> str:
         lines += ['', f"![{payload['suite']}]({payload['plot']})"]
     lines += claims_markdown(payload.get('claims') or [],
                              len(payload['seeds']))
+    if payload.get('claims_left_out'):
+        lines += ['', 'Claims without an interval here: ' + '; '.join(
+            f"{c['claim']} ({c['reason']})"
+            for c in payload['claims_left_out']) + '.']
     if payload['summary'].get('verdicts'):
         lines += ['', 'Claims:', '']
         for v in payload['summary']['verdicts']:

@@ -246,3 +246,4 @@ def test_simce_suite_reports_where_each_loss_pushes(monkeypatch, tmp_path):
     key = ('diagnosis: SimCE gains when test items are never negatives '
            '(oracle)')
     assert key in claims
+
