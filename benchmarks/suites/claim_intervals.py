@@ -1,8 +1,24 @@
 r"""The claims of a suite ("A beats B", key ``claims`` of its config) with
 paired bootstrap intervals over the test users, for either protocol."""
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from benchmarks.clean.paired_bootstrap import claim_statistics
+
+
+def _left_out(claim: Dict[str, str],
+              per_user: Dict[str, List[Dict[str, Any]]]) -> Optional[str]:
+    # Why :obj:`claim` gets no interval (None: it gets one).
+    a, b = per_user.get(claim['better']), per_user.get(claim['worse'])
+    if not a or not b:
+        return 'not in this report: ' + ', '.join(
+            x for x, v in ((claim['better'], a), (claim['worse'], b))
+            if not v)
+    if len(a) != len(b):
+        return (f"unequal seeds ({claim['better']}: {len(a)}, "
+                f"{claim['worse']}: {len(b)})")
+    if any(r is None for r in list(a) + list(b)):
+        return 'a seed without per-user test metrics (unfinished run)'
+    return None
 
 
 def claim_intervals(claims: Sequence[Dict[str, str]],
@@ -10,14 +26,13 @@ def claim_intervals(claims: Sequence[Dict[str, str]],
                     ) -> List[Dict[str, Any]]:
     r"""The statistics of every claim whose two sides have per-user test
     metrics for every seed (:obj:`per_user` maps a run label to its seeds'
-    records with ``users``, ``recall@20`` and ``ndcg@20``); claims without
-    them are left out."""
+    records with ``users``, ``recall@20`` and ``ndcg@20``); the others are
+    listed by :func:`claims_left_out`."""
     out = []
     for c in claims:
-        a, b = per_user.get(c['better']), per_user.get(c['worse'])
-        if not a or not b or len(a) != len(b) or \
-                any(r is None for r in list(a) + list(b)):
+        if _left_out(c, per_user) is not None:
             continue
+        a, b = per_user[c['better']], per_user[c['worse']]
         out.append({'claim': c['claim'], 'better': c['better'],
                     'worse': c['worse'], 'seeds': len(a),
                     **claim_statistics(a, b)})
@@ -30,22 +45,8 @@ def claims_left_out(claims: Sequence[Dict[str, str]],
     r"""The claims :func:`claim_intervals` leaves out, each with the reason
     (a side not in the report, unequal numbers of seeds, or a seed without
     per-user metrics), so that a report says why a claim has no interval."""
-    out = []
-    for c in claims:
-        a, b = per_user.get(c['better']), per_user.get(c['worse'])
-        if not a or not b:
-            gone = [x for x, v in ((c['better'], a), (c['worse'], b))
-                    if not v]
-            reason = 'not in this report: ' + ', '.join(gone)
-        elif len(a) != len(b):
-            reason = (f"unequal seeds ({c['better']}: {len(a)}, "
-                      f"{c['worse']}: {len(b)})")
-        elif any(r is None for r in list(a) + list(b)):
-            reason = 'a seed without per-user test metrics (unfinished run)'
-        else:
-            continue
-        out.append({'claim': c['claim'], 'reason': reason})
-    return out
+    reasons = [(c['claim'], _left_out(c, per_user)) for c in claims]
+    return [{'claim': c, 'reason': r} for c, r in reasons if r is not None]
 
 
 def interval_text(x: Dict[str, Any]) -> str:

@@ -218,7 +218,7 @@ class NegativeStrategy:
         # the L2 penalty.
         user_rows, user_pos, user_counts = counted_rows(users)
         item_rows, item_inv, item_counts = counted_rows(all_items,
-                                                       self.num_items)
+                                                        self.num_items)
         return NegativeBatch(users, items, user_rows, user_pos, user_counts,
                              item_rows, item_inv[:users.numel()], item_rows,
                              item_counts, extra=(item_inv, extra))
