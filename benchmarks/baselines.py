@@ -17,6 +17,11 @@ best point is listed).
 
 ``fit_seconds`` is the wall time of :meth:`fit` (the matrix build included,
 data loading excluded); ``eval_seconds`` that of the full evaluation.
+Every fitted setting records the environment that fitted it (its
+``environment``: seed, versions, device, machine, time); the file-level
+``environment`` is that of the latest command, which may have kept settings
+fitted earlier elsewhere (settings fitted before per-setting environments
+were recorded carry none).
 
 Run ``python -m benchmarks.baselines --dataset ml-100k`` (seconds) or
 ``--dataset gowalla`` (about 20 minutes, most of it EASE's fit; one big fit
@@ -115,6 +120,20 @@ def model_kwargs(name: str, kwargs: Dict[str, Any],
     return dict(kwargs, seed=seed) if name in ('ials', 'gfcf') else kwargs
 
 
+def _environment(seed: int) -> Dict[str, Any]:
+    r"""The environment of a fit: :func:`environment_info` on the CPU plus
+    the versions of the optional libraries the baselines use."""
+    env = environment_info(seed=seed, device='cpu')
+    try:
+        import implicit
+        import scipy
+        env['versions'].update(implicit=implicit.__version__,
+                               scipy=scipy.__version__)
+    except ImportError:
+        pass
+    return env
+
+
 def run_model(name: str, label: str, kwargs: Dict[str, Any], split,
               seed: int) -> Dict[str, Any]:
     from pyg_simce.baselines import BASELINES, baseline_longtail, \
@@ -123,7 +142,8 @@ def run_model(name: str, label: str, kwargs: Dict[str, Any], split,
     kwargs = model_kwargs(name, kwargs, seed)
     model = cls(**kwargs)
     entry: Dict[str, Any] = {'setting': label, 'repr': repr(model),
-                             'kwargs': {k: str(v) for k, v in kwargs.items()}}
+                             'kwargs': {k: str(v) for k, v in kwargs.items()},
+                             'environment': _environment(seed)}
     try:
         model.check_sizes(split.num_users, split.num_items)
     except ValueError as e:
@@ -185,15 +205,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                    num_users=split.num_users, num_items=split.num_items,
                    num_train=int(split.train['user', 'rates',
                                              'item'].edge_index.size(1)),
-                   environment=environment_info(seed=args.seed,
-                                                device='cpu'))
-    try:
-        import implicit
-        import scipy
-        payload['environment']['versions'].update(
-            implicit=implicit.__version__, scipy=scipy.__version__)
-    except ImportError:
-        pass
+                   environment=_environment(args.seed))
     models = payload.setdefault('models', {})
     for name in args.models.split(','):
         done = {r['setting']: r for r in models.get(name, {}).get('runs', [])
