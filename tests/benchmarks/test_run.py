@@ -130,31 +130,6 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert again['cached'] is True and again['test'] == resumed['test']
 
 
-def test_magnitude_fit_at_initialisation_follows_eq_29(monkeypatch):
-    # A zero-mean message over a wide degree range grows as
-    # degree^(1 - 2 alpha0): the check the magnitude suite reports.
-    training, _, _ = _import_runner(monkeypatch)
-    import torch
-
-    torch.manual_seed(0)
-    num_users, num_items = 4000, 300
-    degree = torch.logspace(0, 3, num_items).round().long()
-    items = torch.repeat_interleave(torch.arange(num_items), degree)
-    users = torch.randint(num_users, (items.numel(), ))
-    edge_index = torch.stack([users, items])
-    user0 = torch.randn(num_users, 32)
-    item0 = torch.randn(num_items, 32)
-    for alpha0 in (0.5, 1.0):
-        spec = {'model': 'svdpp',
-                'model_kwargs': {'side': 'item', 'alpha0': alpha0,
-                                 'alpha1': 0.0}}
-        fit = training.message_record(spec, user0, item0, edge_index,
-                                      num_users, num_items)
-        assert list(fit) == ['item']
-        assert fit['item']['slope'] == pytest.approx(1 - 2 * alpha0,
-                                                     abs=0.1)
-
-
 @pytest.mark.parametrize('content,expected', [
     ('{"title": "t", "reference": "r", "runs": [{"label": "x", '
      '"model": "gcn", "loss": "bpr"}]}', "runs[0].model expected one of"),
