@@ -246,30 +246,3 @@ def test_simce_suite_reports_where_each_loss_pushes(monkeypatch, tmp_path):
     key = ('diagnosis: SimCE gains when test items are never negatives '
            '(oracle)')
     assert key in claims
-
-
-
-def test_best_margin_ignores_oracle_runs(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks.suites.simce_protocol import simce_protocol
-
-    def run(label, recall, exclude=None):
-        spec = {'epochs': 50, 'loss_kwargs': {}}
-        if exclude:
-            spec['negatives_exclude'] = exclude
-        rec = {'spec': spec, 'test': {'recall@10': recall,
-                                      'ndcg@10': recall},
-               'best_epoch': 5, 'curve': [{'epoch': 5, 'recall@20': recall}]}
-        stat = {'mean': recall, 'std': 0.0}
-        return ({'label': label, 'loss': 'simce', 'recall@20': stat,
-                 'ndcg@20': stat}, rec)
-
-    pairs = [run('SimCE margin 1', 0.27), run('SimCE margin 5', 0.28),
-             run('SimCE margin 5, oracle', 0.45, exclude='test')]
-    rows = [r for r, _ in pairs]
-    records = {r['label']: [rec] for r, rec in pairs}
-    summary = simce_protocol({}, rows, records)
-    best = summary['verdicts'][0]
-    assert best['claim'] == 'best SimCE margin on this dataset'
-    assert best['evidence'] == 'SimCE margin 5 (Recall@20 0.2800)'
-    assert 'false_negatives' not in summary  # no split given: no probe

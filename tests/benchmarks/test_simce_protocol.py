@@ -1,0 +1,55 @@
+r"""The summary of the ``simce`` suite on hand-made records: the best-margin
+observation ignores the oracle runs, and an unfinished run is reported with
+the epochs it has run, never as if its budget were spent."""
+import pytest
+
+from benchmarks.suites.simce_protocol import simce_protocol
+
+
+def run(label, recall, loss='simce', exclude=None, epochs=50, run_to=None):
+    spec = {'epochs': epochs, 'loss_kwargs': {}}
+    if exclude:
+        spec['negatives_exclude'] = exclude
+    curve = [{'epoch': e, 'recall@20': recall * e / (run_to or epochs)}
+             for e in range(5, (run_to or epochs) + 1, 5)]
+    rec = {'spec': spec, 'test': {'recall@10': recall, 'ndcg@10': recall},
+           'best_epoch': curve[-1]['epoch'], 'curve': curve}
+    if run_to is not None:
+        rec.update(unfinished=True, epochs_run=run_to)
+    stat = {'mean': recall, 'std': 0.0}
+    return ({'label': label, 'loss': loss, 'recall@20': stat,
+             'ndcg@20': stat}, rec)
+
+
+def summarise(pairs):
+    rows = [r for r, _ in pairs]
+    records = {r['label']: [rec] for r, rec in pairs}
+    return simce_protocol({}, rows, records)
+
+
+def test_best_margin_ignores_oracle_runs():
+    summary = summarise([run('SimCE margin 1', 0.27),
+                         run('SimCE margin 5', 0.28),
+                         run('SimCE margin 5, oracle', 0.45, exclude='test')])
+    best = summary['verdicts'][0]
+    assert best['claim'] == 'best SimCE margin on this dataset'
+    assert best['evidence'] == 'SimCE margin 5 (Recall@20 0.2800)'
+    assert 'false_negatives' not in summary  # no split given: no probe
+
+
+@pytest.mark.parametrize('run_to,expected', [
+    (None, '200'), (20, '20 of 200 (unfinished)')])
+def test_unfinished_bpr_is_reported_with_the_epochs_it_ran(run_to, expected):
+    summary = summarise([run('SimCE margin 5', 0.18),
+                         run('BPR (200 epochs)', 0.30, loss='bpr',
+                             epochs=200, run_to=run_to)])
+    rows = {row[0]: row for row in summary['table']['rows']}
+    assert rows['BPR (200 epochs)'][1] == expected
+    assert rows['SimCE margin 5'][1] == '50'
+    budget = summary['verdicts'][-1]
+    assert budget['claim'].startswith('epoch budget')
+    assert budget['evidence'].endswith(f'after {expected}')
+    # By epoch 50 the curve has reached 50 / (epochs run) of its end value.
+    ran = run_to or 200
+    assert budget['evidence'].startswith(
+        f"Recall@20 {0.30 * min(50, ran) / ran:.4f} by epoch 50")
