@@ -29,6 +29,53 @@ def result_dir(suite: str, mode: str, out: Path = RESULTS) -> Path:
     return out / suite if mode == 'full' else out / 'quick' / suite
 
 
+def _values(rows: List[Dict[str, Any]], value) -> str:
+    # One value, or the distinct values of the runs in the order they come.
+    seen: List[Any] = []
+    for row in rows:
+        v = value(row)
+        if v not in seen:
+            seen.append(v)
+    return ' / '.join(str(v) for v in seen) + (' (per run)'
+                                              if len(seen) > 1 else '')
+
+
+def settings_text(payload: Dict[str, Any]) -> str:
+    r"""The training settings of a report as its runs used them: the data
+    set's settings where a run keeps them, a run's own where it overrides
+    them (its model arguments, its ``settings`` in the suite config); a
+    setting on which runs differ lists the values with "(per run)"."""
+    s = payload['settings']
+    rows = [r for r in payload.get('rows', []) if 'model_kwargs' in r]
+    if not rows:  # a payload written before rows carried their settings
+        rows = [{'model': 'lightgcn', 'model_kwargs': {}, 'loss': 'ssm',
+                 'loss_kwargs': {}}]
+
+    def setting(key):
+        return lambda r: (r.get('settings_override') or {}).get(key, s[key])
+
+    parts = ['embedding ' + _values(
+        rows, lambda r: r['model_kwargs'].get('embedding_dim',
+                                              s['embedding_dim']))]
+    gcn = [r for r in rows if r['model'] == 'lightgcn']
+    if gcn:
+        parts.append('LightGCN layers ' + _values(
+            gcn, lambda r: r['model_kwargs'].get('num_layers',
+                                                 s['num_layers'])))
+    parts += [f"batch {_values(rows, setting('batch_size'))}",
+              f"lr {_values(rows, setting('lr'))}",
+              f"reg {_values(rows, setting('reg'))}",
+              f"at most {_values(rows, setting('epochs'))} epochs",
+              f"evaluation every {_values(rows, setting('eval_every'))}",
+              f"patience {_values(rows, setting('patience'))}"]
+    ssm = [r for r in rows if r['loss'] == 'ssm']
+    if ssm:
+        parts.append('SSM temperature ' + _values(
+            ssm, lambda r: r.get('loss_kwargs', {}).get(
+                'temperature', s['ssm_temperature'])))
+    return ', '.join(parts)
+
+
 def render_markdown(payload: Dict[str, Any]) -> str:
     r"""The markdown report of one suite on one dataset."""
     command = (f"python -m benchmarks.run {payload['suite']}"
@@ -63,11 +110,7 @@ def render_markdown(payload: Dict[str, Any]) -> str:
         lines.append('')
     elif s:
         lines.append(
-            f"Settings: embedding {s['embedding_dim']}, LightGCN layers "
-            f"{s['num_layers']}, batch {s['batch_size']}, lr {s['lr']}, reg "
-            f"{s['reg']}, at most {s['epochs']} epochs, evaluation every "
-            f"{s['eval_every']}, patience {s['patience']}, SSM temperature "
-            f"{s['ssm_temperature']}; seeds {payload['seeds']}"
+            f"Settings: {settings_text(payload)}; seeds {payload['seeds']}"
             + ''.join(f", {label} seeds 0-{n - 1}" for label, n in
                       (payload.get('seeds_per_run') or {}).items())
             + f"; device "
@@ -76,9 +119,8 @@ def render_markdown(payload: Dict[str, Any]) -> str:
             f"this command, {payload['runs_cached']} from the run cache; "
             f"{payload['wall_seconds']:.0f} s wall).")
         if any(r.get('settings_override') for r in payload.get('rows', [])):
-            lines[-1] += (' Runs with their own budget override these '
-                          '(`settings` of the run in '
-                          f"`{payload['config_file']}`).")
+            lines[-1] += (' Runs with their own budget: `settings` of the '
+                          f"run in `{payload['config_file']}`.")
         lines.append('')
     table = payload['summary']['table']
     lines.append(markdown_table(table['header'], table['rows']))
