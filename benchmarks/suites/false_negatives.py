@@ -156,11 +156,41 @@ def exclude_test_from_negatives(trainer: Any, split: Any) -> None:
                   else None)
 
 
+def recommended_popularity(user_emb: Tensor, item_emb: Tensor,
+                           train_pairs: Tensor, test_pairs: Tensor,
+                           num_items: int, similarity: str = 'dot',
+                           k: int = 20,
+                           exclude: Optional[Tensor] = None
+                           ) -> Dict[str, float]:
+    r"""Test Recall@:obj:`k` of the embeddings and how popular their
+    recommendations are: the mean training degree of the items in the
+    top-:obj:`k` lists of the test users (training items, and the
+    :obj:`exclude` pairs such as validation ones, masked), beside the
+    mean training degree of the test items themselves (one count per test
+    interaction).  A list that drifts below the test items' popularity has
+    moved away from what the users go on to choose."""
+    from pyg_simce.metrics import evaluate_ranking, topk_items
+    from pyg_simce.metrics.ranking import normalize_similarity
+
+    degree = torch.bincount(train_pairs[1], minlength=num_items).double()
+    users = torch.unique(test_pairs[0])
+    u, i = normalize_similarity(user_emb, item_emb, similarity)
+    masked = train_pairs if exclude is None else [train_pairs, exclude]
+    top = topk_items(u, i, k, src_index=users, exclude_edge_index=masked)
+    recall = evaluate_ranking(user_emb, item_emb, train_pairs, test_pairs,
+                              ks=(k, ), similarity=similarity,
+                              exclude_edge_index=exclude)[f'recall@{k}']
+    return {f'recall@{k}': float(recall),
+            'top_mean_degree': float(degree[top.clamp_min(0)][
+                top >= 0].mean()),
+            'test_mean_degree': float(degree[test_pairs[1]].mean())}
+
+
 def run_push(record: Dict[str, Any], folder: Path, split: Any,
              probe: Dict[str, Tensor]) -> Optional[Dict[str, Any]]:
-    r"""The :func:`negative_push` of a cached run's selected (best) and
-    final models, read from its checkpoint; :obj:`None` when the run has no
-    checkpoint.  An oracle run (trained on test-free negatives) is probed
+    r"""The :func:`negative_push` and :func:`recommended_popularity` of a
+    cached run's selected (best) and final models, read from its
+    checkpoint; :obj:`None` when the run has no checkpoint.  An oracle run (trained on test-free negatives) is probed
     too: its figures say how often a model that was never pushed against
     test items ranks one as the hardest of the draws."""
     from benchmarks.suites.training import build_model
@@ -186,11 +216,17 @@ def run_push(record: Dict[str, Any], folder: Path, split: Any,
         model.eval()
         with torch.no_grad():
             user_emb, item_emb = model.get_embedding(edges)
+            ranked = recommended_popularity(
+                user_emb, item_emb, edges,
+                split.test['user', 'rates', 'item'].edge_label_index,
+                split.num_items, record.get('test_similarity', 'dot'),
+                exclude=None if split.val is None else
+                split.val['user', 'rates', 'item'].edge_label_index)
         if record.get('train_similarity') == 'cosine':
             user_emb, item_emb = normalize(user_emb), normalize(item_emb)
         push = negative_push(user_emb, item_emb, probe['pos_pairs'],
                              probe['neg'], probe['is_test'], loss)
-        out[name] = dict(push, epoch=epoch)
+        out[name] = dict(push, **ranked, epoch=epoch)
     return out
 
 

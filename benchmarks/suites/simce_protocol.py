@@ -55,9 +55,13 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
                 runs[label] = push
     header = ['run', 'model', 'epoch', 'hardest negative is a test item',
               "share of the loss's negative gradient on test items",
-              'positives whose negatives get gradient']
+              'positives whose negatives get gradient', 'Recall@20',
+              'mean training degree of the top 20']
     body = [[label, name, str(p['epoch']), fmt(p['hardest_is_test']),
-             fmt(p['gradient_on_test']), fmt(p['active'])]
+             fmt(p['gradient_on_test']), fmt(p['active']),
+             fmt(p['recall@20']) if 'recall@20' in p else '-',
+             f"{p['top_mean_degree']:.0f}" if 'top_mean_degree' in p
+             else '-']
             for label, push in runs.items() for name, p in push.items()]
     expected = expected_test_draws(train, test, split.num_users,
                                    split.num_items, num_neg)
@@ -69,7 +73,13 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
              f"(exact; {expected['test_share_of_draws']:.2%} of draws)"
              + (f"; probe of {probe['neg'].size(0)} positives, seed 0: "
                 f"{any_push['draws_with_test']:.1%}" if any_push else '')
-             + ". Where each trained model's loss pushes on those draws:")
+             + ". Where each trained model's loss pushes on those draws, and "
+             "how popular its top-20 lists are (test users, training items "
+             "masked)"
+             + (f"; the test items' own mean training degree is "
+                f"{any_push['test_mean_degree']:.0f}"
+                if any_push and 'test_mean_degree' in any_push else '')
+             + ':')
     return {'expected': expected, 'runs': runs, 'num_negatives': num_neg,
             'probe_positives': int(probe['neg'].size(0)),
             'table': {'title': title, 'header': header, 'rows': body}}

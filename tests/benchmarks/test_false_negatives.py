@@ -205,6 +205,41 @@ def test_negatives_exclude_is_checked_and_kept_out_of_clean(monkeypatch,
         clean_spec(oracle, clean, {}, 0, 'cpu')
 
 
+def test_recommended_popularity_matches_a_user_loop(fn, split):
+    from pyg_simce.metrics import evaluate_ranking
+
+    torch.manual_seed(0)
+    train, test = _pairs(split, 'train'), _pairs(split, 'test')
+    n_users, n_items = split.num_users, split.num_items
+    user_emb, item_emb = torch.randn(n_users, 8), torch.randn(n_items, 8)
+    degree = torch.bincount(train[1], minlength=n_items).double()
+    val = split.val['user', 'rates', 'item'].edge_label_index
+    for similarity, exclude in (('dot', None), ('cosine', None),
+                                ('dot', val)):
+        got = fn.recommended_popularity(user_emb, item_emb, train, test,
+                                        n_items, similarity, k=5,
+                                        exclude=exclude)
+        u, i = user_emb, item_emb
+        if similarity == 'cosine':
+            u = u / u.norm(dim=1, keepdim=True)
+            i = i / i.norm(dim=1, keepdim=True)
+        degrees = []
+        for user in sorted(set(test[0].tolist())):
+            scores = (u[user] * i).sum(-1)
+            scores[train[1][train[0] == user]] = -float('inf')
+            if exclude is not None:
+                scores[exclude[1][exclude[0] == user]] = -float('inf')
+            degrees += degree[scores.argsort(descending=True)[:5]].tolist()
+        assert got['top_mean_degree'] == pytest.approx(
+            sum(degrees) / len(degrees))
+        assert got['test_mean_degree'] == pytest.approx(
+            float(degree[test[1]].mean()))
+        ref = evaluate_ranking(user_emb, item_emb, train, test, ks=(5, ),
+                               similarity=similarity,
+                               exclude_edge_index=exclude)
+        assert got['recall@5'] == pytest.approx(ref['recall@5'])
+
+
 def test_simce_suite_reports_where_each_loss_pushes(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(ROOT))
     import benchmarks.run as runner
@@ -235,6 +270,13 @@ def test_simce_suite_reports_where_each_loss_pushes(monkeypatch, tmp_path):
     assert negatives['expected']['num_negatives'] == 64
     simce = negatives['runs']['SimCE margin 5']['final']
     assert simce['epoch'] == 2
+    # The best model is the one the run's single test evaluation scored
+    # (validation and training pairs masked alike).
+    row = next(r for r in payload['rows'] if r['label'] == 'SimCE margin 5')
+    best = negatives['runs']['SimCE margin 5']['best']
+    assert best['recall@20'] == pytest.approx(
+        row['per_seed'][0]['recall@20'], abs=1e-6)
+    assert simce['top_mean_degree'] > 0
     md = (tmp_path / 'out' / 'quick' / 'simce' / 'synthetic.md').read_text()
     assert 'Test items among the negatives: 64 uniform draws' in md
     assert f"| SimCE margin 5 | final | 2 | {simce['hardest_is_test']:.4f}" \
