@@ -75,7 +75,8 @@ def expected_test_draws(train_pairs: Tensor, test_pairs: Tensor,
 
 def negative_push(user_emb: Tensor, item_emb: Tensor, pos_pairs: Tensor,
                   neg: Tensor, is_test: Tensor, loss: Callable[..., Tensor],
-                  chunk: int = CHUNK) -> Dict[str, float]:
+                  chunk: int = CHUNK,
+                  item_degree: Optional[Tensor] = None) -> Dict[str, float]:
     r"""Where :obj:`loss` pushes on the negatives :obj:`neg [P, N]` of the
     positives :obj:`pos_pairs [2, P]`, scored as dot products of
     :obj:`user_emb` and :obj:`item_emb` (already transformed, e.g. normalised
@@ -86,10 +87,14 @@ def negative_push(user_emb: Tensor, item_emb: Tensor, pos_pairs: Tensor,
     highest-scoring negative is one (:obj:`hardest_is_test`), of positives
     whose negatives get any gradient (:obj:`active`), and the share of
     :math:`\sum |\partial L / \partial s_{uj}|` that falls on test items
-    (:obj:`gradient_on_test`).  :obj:`loss` must sum over positives
-    (:obj:`reduction='sum'`) so that chunks add up.
+    (:obj:`gradient_on_test`).  With :obj:`item_degree` (training degree
+    per item) also the gradient-weighted mean degree of the negatives
+    (:obj:`pushed_degree`: how popular the items the loss pushes down are)
+    beside the plain mean degree of the draws (:obj:`drawn_degree`).
+    :obj:`loss` must sum over positives (:obj:`reduction='sum'`) so that
+    chunks add up.
     """
-    on_test = total = hardest = active = 0.0
+    on_test = total = hardest = active = pushed = 0.0
     for start in range(0, neg.size(0), chunk):
         sl = slice(start, start + chunk)
         u = user_emb[pos_pairs[0, sl]]
@@ -104,14 +109,20 @@ def negative_push(user_emb: Tensor, item_emb: Tensor, pos_pairs: Tensor,
         hardest += float(test.gather(1, scores.detach().argmax(
             1, keepdim=True)).sum())
         active += float((grad.sum(1) > 0).sum())
+        if item_degree is not None:
+            pushed += float((grad * item_degree[neg[sl]]).sum())
     count = max(neg.size(0), 1)
-    return {
+    out = {
         'test_share_of_draws': float(is_test.float().mean()),
         'draws_with_test': float(is_test.any(1).float().mean()),
         'hardest_is_test': hardest / count,
         'active': active / count,
         'gradient_on_test': on_test / total if total > 0 else 0.0,
     }
+    if item_degree is not None:
+        out['drawn_degree'] = float(item_degree[neg].double().mean())
+        out['pushed_degree'] = pushed / total if total > 0 else 0.0
+    return out
 
 
 def probe_draw(train_pairs: Tensor, test_pairs: Tensor, num_users: int,
@@ -203,6 +214,7 @@ def run_push(record: Dict[str, Any], folder: Path, split: Any,
         return None
     state = torch.load(path, map_location='cpu', weights_only=True)
     edges = split.train['user', 'rates', 'item'].edge_index
+    degree = torch.bincount(edges[1], minlength=split.num_items).double()
     loss = loss_resolver(spec['loss'], **spec['loss_kwargs'],
                          reduction='sum')
     out: Dict[str, Any] = {}
@@ -225,7 +237,8 @@ def run_push(record: Dict[str, Any], folder: Path, split: Any,
         if record.get('train_similarity') == 'cosine':
             user_emb, item_emb = normalize(user_emb), normalize(item_emb)
         push = negative_push(user_emb, item_emb, probe['pos_pairs'],
-                             probe['neg'], probe['is_test'], loss)
+                             probe['neg'], probe['is_test'], loss,
+                             item_degree=degree)
         out[name] = dict(push, **ranked, epoch=epoch)
     return out
 

@@ -55,10 +55,12 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
                 runs[label] = push
     header = ['run', 'model', 'epoch', 'hardest negative is a test item',
               "share of the loss's negative gradient on test items",
-              'positives whose negatives get gradient', 'Recall@20',
+              'positives whose negatives get gradient',
+              'training degree of the pushed negatives', 'Recall@20',
               'mean training degree of the top 20']
     body = [[label, name, str(p['epoch']), fmt(p['hardest_is_test']),
              fmt(p['gradient_on_test']), fmt(p['active']),
+             f"{p['pushed_degree']:.0f}" if 'pushed_degree' in p else '-',
              fmt(p['recall@20']) if 'recall@20' in p else '-',
              f"{p['top_mean_degree']:.0f}" if 'top_mean_degree' in p
              else '-']
@@ -77,7 +79,8 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
              "how popular its top-20 lists are (test users, training items "
              "masked)"
              + (f"; the test items' own mean training degree is "
-                f"{any_push['test_mean_degree']:.0f}"
+                f"{any_push['test_mean_degree']:.0f}, the draws' "
+                f"{any_push['drawn_degree']:.0f}"
                 if any_push and 'test_mean_degree' in any_push else '')
              + ':')
     return {'expected': expected, 'runs': runs, 'num_negatives': num_neg,

@@ -121,11 +121,18 @@ def test_negative_push_matches_each_loss_closed_form(fn, name, kwargs):
 
     user_emb, item_emb, pos_pairs, neg, is_test = _push_inputs()
     loss = loss_resolver(name, reduction='sum', **kwargs)
+    degree = torch.arange(1, item_emb.size(0) + 1).double() ** 2
     got = fn.negative_push(user_emb, item_emb, pos_pairs, neg, is_test,
-                           loss, chunk=7)  # several uneven chunks
+                           loss, chunk=7,  # several uneven chunks
+                           item_degree=degree)
     w = _naive_weights(name, user_emb, item_emb, pos_pairs, neg, **kwargs)
     assert got['gradient_on_test'] == pytest.approx(
         float((w * is_test).sum() / w.sum()), rel=1e-5)
+    assert got['pushed_degree'] == pytest.approx(
+        float((w * degree[neg]).sum() / w.sum()), rel=1e-5)
+    assert got['drawn_degree'] == pytest.approx(float(degree[neg].mean()))
+    assert 'pushed_degree' not in fn.negative_push(
+        user_emb, item_emb, pos_pairs, neg, is_test, loss)
     assert got['active'] == pytest.approx(
         float((w.sum(1) > 0).double().mean()))
     scores = torch.einsum('pd,pnd->pn', user_emb[pos_pairs[0]],
