@@ -74,6 +74,7 @@ from benchmarks.suites.config import (
     load_suite,
     mode_datasets,
     parse_run_seeds,
+    select_runs,
 )
 from benchmarks.suites.paper_report import (
     RESULTS,
@@ -96,23 +97,6 @@ from benchmarks.suites.training import (
 
 SUITES = ('losses', 'backbones', 'similarity', 'propagation', 'longtail',
           'magnitude', 'convergence', 'speed', 'simce')
-
-
-def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
-                suite: str) -> List[str]:
-    r"""Keeps only the runs of :obj:`cfg` named in :obj:`labels` (all when
-    :obj:`None`) and returns the labels left out."""
-    if labels is None:
-        return []
-    known = [r.label for r in cfg['runs']]
-    unknown = [x for x in labels if x not in known]
-    if unknown:
-        raise ConfigError(f"--runs: {unknown} are not runs of suite "
-                          f"{suite!r} ({cfg['path']}); expected some of "
-                          f"{known}")
-    skipped = [x for x in known if x not in labels]
-    cfg['runs'] = [r for r in cfg['runs'] if r.label in labels]
-    return skipped
 
 
 def run_one(suite: str, dataset: str, mode: str, seeds: List[int],

@@ -298,3 +298,20 @@ def parse_run_seeds(values: Optional[List[str]],
                               f"integer (got {count!r})")
         out[label] = k
     return out
+
+
+def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
+                suite: str) -> List[str]:
+    r"""Keeps only the runs of :obj:`cfg` named in :obj:`labels` (all when
+    :obj:`None`) and returns the labels left out."""
+    if labels is None:
+        return []
+    known = [r.label for r in cfg['runs']]
+    unknown = [x for x in labels if x not in known]
+    if unknown:
+        raise ConfigError(f"--runs: {unknown} are not runs of suite "
+                          f"{suite!r} ({cfg['path']}); expected some of "
+                          f"{known}")
+    skipped = [x for x in known if x not in labels]
+    cfg['runs'] = [r for r in cfg['runs'] if r.label in labels]
+    return skipped
