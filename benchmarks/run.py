@@ -260,7 +260,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     parser.add_argument('--runs', nargs='+', default=None,
                         help='only the runs with these labels (as in '
                         'benchmarks/configs/SUITE.json); the others are '
-                        'listed as not run')
+                        'listed as not run (under --protocol clean: only '
+                        'these methods, the classical baselines still '
+                        'run)')
     parser.add_argument('--run-seeds', nargs='+', default=None,
                         metavar='LABEL=K',
                         help='paper protocol: at least K seeds (0..K-1) for '

@@ -6,14 +6,14 @@ checkpointed after every epoch, so a stopped suite resumes where it
 stopped."""
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from benchmarks.clean.clean_config import clean_settings, load_clean
 from benchmarks.clean.clean_report import render_clean
 from benchmarks.clean.clean_suite import run_clean_suite
 from benchmarks.clean.validation_split import carve_validation
 from benchmarks.common import environment_info, write_json
-from benchmarks.suites.config import load_suite
+from benchmarks.suites.config import load_suite, select_runs
 from benchmarks.suites.training import SplitCache
 
 #: The suites that have a clean-protocol path (the quality comparisons).
@@ -27,14 +27,19 @@ def clean_datasets() -> List[str]:
 
 def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
               work: Path, out: Path, seeds: int = 0,
-              trials: int = 0) -> Dict[str, Any]:
+              trials: int = 0,
+              runs: Optional[List[str]] = None) -> Dict[str, Any]:
     r"""Runs :obj:`suite` on :obj:`dataset` under the clean protocol and
     writes its report; :obj:`seeds` / :obj:`trials` override the config
-    when positive. Returns the payload."""
+    when positive, and :obj:`runs` keeps only the methods with those labels
+    (each method's trials are drawn from its own label, so a method's row
+    is the same in a subset as in the whole suite; the classical baselines
+    always run). Returns the payload."""
     import dataclasses
 
     start = time.perf_counter()
     cfg = load_suite(suite)
+    skipped = select_runs(cfg, runs, suite)
     search = load_clean()
     clean = clean_settings(dataset, search)
     if seeds > 0:
@@ -52,9 +57,11 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
         'settings': clean.to_dict(),
         'num_validation': int(data.val['user', 'rates', 'item']
                               .edge_label_index.size(1)),
+        'runs_skipped': skipped,
     }
     payload.update(run_clean_suite(cfg, clean, data, work, device, search,
-                                   log=lambda s: print(s, flush=True)))
+                                   log=lambda s: print(s, flush=True),
+                                   subset=bool(skipped)))
     payload['wall_seconds'] = time.perf_counter() - start
     # Seed 0 of a chosen setting is its trial: count every run once.
     seconds = {r['key']: r['train_seconds'] for m in payload['methods']
@@ -79,11 +86,10 @@ def main_clean(parser: Any, args: Any) -> Dict[str, Any]:
     already parsed by :mod:`benchmarks.run`)."""
     from benchmarks.suites.config import ConfigError
 
-    if args.quick or args.report_only or args.rerender or args.runs or \
-            args.fresh:
-        parser.error('--protocol clean takes none of --quick, --runs, '
-                     '--fresh, --report-only, --rerender (its runs are '
-                     'cached and resume; delete benchmarks/work to retrain)')
+    if args.quick or args.report_only or args.rerender or args.fresh:
+        parser.error('--protocol clean takes none of --quick, --fresh, '
+                     '--report-only, --rerender (its runs are cached and '
+                     'resume; delete benchmarks/work to retrain)')
     suites = list(CLEAN_SUITES) if args.suite == 'all' else [args.suite]
     bad = [s for s in suites if s not in CLEAN_SUITES]
     if bad:
@@ -95,7 +101,7 @@ def main_clean(parser: Any, args: Any) -> Dict[str, Any]:
         for d in datasets:
             clean_settings(d, search)
         for s in suites:
-            load_suite(s)
+            select_runs(load_suite(s), args.runs, s)
     except ConfigError as e:
         parser.error(str(e))
     splits = SplitCache(args.data_root)
@@ -105,7 +111,7 @@ def main_clean(parser: Any, args: Any) -> Dict[str, Any]:
             try:
                 out[f'{suite}/{dataset}'] = run_clean(
                     suite, dataset, args.device, splits, args.work,
-                    args.out, args.seeds or 0, args.trials or 0)
+                    args.out, args.seeds or 0, args.trials or 0, args.runs)
             except FileNotFoundError as e:
                 print(f'error: {dataset}: {e}', flush=True)
                 raise SystemExit(2)

@@ -2,7 +2,11 @@ r"""The Markdown report of a clean-protocol suite run."""
 from typing import Any, Dict, List
 
 from benchmarks.clean.search import describe
-from benchmarks.suites.claim_intervals import claims_markdown
+from benchmarks.suites.claim_intervals import (
+    claims_left_out_markdown,
+    claims_markdown,
+)
+from benchmarks.suites.config import runs_argument
 
 
 def _table(header: List[str], rows: List[List[str]]) -> List[str]:
@@ -22,10 +26,13 @@ def render_clean(payload: Dict[str, Any]) -> str:
     s = payload['settings']
     search = payload['search']
     seeds = s['seeds']
+    skipped = payload.get('runs_skipped') or []
+    selection = runs_argument([m['label'] for m in payload['methods']]) \
+        if skipped else ''
     lines = [
         f"## {payload['title']} — {payload['dataset']} (clean protocol)", '',
         f"Reproduce: `python -m benchmarks.run {payload['suite']} "
-        f"--protocol clean --datasets {payload['dataset']}`", '',
+        f"--protocol clean --datasets {payload['dataset']}{selection}`", '',
         f"Protocol **clean**: validation = {s['val_ratio']:.0%} of each "
         f"user's training interactions (seed {s['val_seed']}); every method "
         f"gets {search['trials_per_method']} trials drawn from its search "
@@ -39,7 +46,9 @@ def render_clean(payload: Dict[str, Any]) -> str:
         f"Device {payload['device']}; "
         f"{payload.get('training_seconds_total', 0):.0f} s of training in "
         f"its runs (cached runs included), "
-        f"{payload['wall_seconds']:.0f} s wall for this report.",
+        f"{payload['wall_seconds']:.0f} s wall for this report."
+        + (f" Methods of the suite not run for this report: "
+           f"{', '.join(skipped)}." if skipped else ''),
         '']
     rows = []
     for m in payload['methods']:
@@ -57,6 +66,7 @@ def render_clean(payload: Dict[str, Any]) -> str:
                      'Recall@10', 'chosen on validation', 'best epochs'],
                     rows)
     lines += claims_markdown(payload['claims'], seeds)
+    lines += claims_left_out_markdown(payload.get('claims_left_out') or [])
     lines += ['', 'Every trial (seed 0; validation metrics):', '']
     trows = []
     for m in payload['methods']:

@@ -24,7 +24,8 @@ from benchmarks.clean.search import (
     method_space,
 )
 from benchmarks.clean.validation_split import CleanData
-from benchmarks.suites.claim_intervals import claim_intervals
+from benchmarks.suites.claim_intervals import claim_intervals, \
+    claims_left_out
 from benchmarks.suites.config import RunConfig
 from benchmarks.suites.training import run_spec
 
@@ -122,9 +123,13 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
 def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
                     data: CleanData, work: Path, device: str,
                     search: Optional[Dict[str, Any]] = None,
-                    log: Any = print) -> Dict[str, Any]:
+                    log: Any = print, subset: bool = False
+                    ) -> Dict[str, Any]:
     r"""Every method of :obj:`suite_cfg`, then every claim; returns the
-    payload's protocol part (methods, claims, search)."""
+    payload's protocol part (methods, claims, the claims left out and why,
+    search).  :obj:`subset` says that :obj:`suite_cfg` holds only some of
+    the suite's methods (``--runs``), which the claim against the best
+    classical baseline then says."""
     search = search or load_clean()
     methods = [run_method(run, clean, search, data, work, device, log)
                for run in suite_cfg['runs']]
@@ -146,11 +151,13 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
         best = max(methods, key=valid)
         base = max(baselines, key=valid)
         claim_list.append({
-            'claim': f"best trained method ({best['label']}) > best "
+            'claim': f"best trained method{' run here' if subset else ''} "
+            f"({best['label']}) > best "
             f"classical baseline ({base['label']}), both chosen on "
             f"validation", 'better': best['label'],
             'worse': base['label']})
     claims = claim_intervals(claim_list, tests)
+    left_out = claims_left_out(claim_list, tests)
     for m in methods + baselines:
         m.pop('_tests')
         if m in baselines:
@@ -166,4 +173,5 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
         'methods': methods,
         'baselines': baselines,
         'claims': claims,
+        'claims_left_out': left_out,
     }

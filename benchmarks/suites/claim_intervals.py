@@ -76,3 +76,13 @@ def claims_markdown(claims: Sequence[Dict[str, Any]],
         lines.append(f"| {c['claim']} | {interval_text(c['recall@20'])} | "
                      f"{interval_text(c['ndcg@20'])} | **{c['verdict']}** |")
     return lines
+
+
+def claims_left_out_markdown(left_out: Sequence[Dict[str, str]]
+                             ) -> List[str]:
+    r"""The report line naming each claim without an interval and why
+    (empty when none is left out)."""
+    if not left_out:
+        return []
+    return ['', 'Claims without an interval here: ' + '; '.join(
+        f"{c['claim']} ({c['reason']})" for c in left_out) + '.']

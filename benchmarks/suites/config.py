@@ -8,7 +8,7 @@ Every mistake is reported with the file and the key at fault.
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from pyg_simce.train.options import TrainerOptions
 
@@ -315,3 +315,10 @@ def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
     skipped = [x for x in known if x not in labels]
     cfg['runs'] = [r for r in cfg['runs'] if r.label in labels]
     return skipped
+
+
+def runs_argument(labels: Sequence[str]) -> str:
+    r"""The ``--runs`` argument that selects :obj:`labels`, quoted for a
+    shell, *e.g.* ``' --runs BPR "SimCE margin 5"'``."""
+    return ' --runs ' + ' '.join(f'"{x}"' if ' ' in x else x
+                                 for x in labels)

@@ -6,7 +6,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from benchmarks.common import write_json
-from benchmarks.suites.claim_intervals import claims_markdown
+from benchmarks.suites.claim_intervals import (
+    claims_left_out_markdown,
+    claims_markdown,
+)
+from benchmarks.suites.config import runs_argument
 from benchmarks.suites.report import (
     BASELINE_NOTE,
     QUALITY_SUITES,
@@ -84,9 +88,7 @@ def render_markdown(payload: Dict[str, Any]) -> str:
                f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
                f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
     if payload.get('runs_skipped') or payload.get('runs_missing'):
-        command += ' --runs ' + ' '.join(
-            f'"{r["label"]}"' if ' ' in r['label'] else r['label']
-            for r in payload['rows'])
+        command += runs_argument([r['label'] for r in payload['rows']])
     more = payload.get('seeds_per_run') or {}
     if more:
         command += ' --run-seeds ' + ' '.join(
@@ -156,10 +158,7 @@ def render_markdown(payload: Dict[str, Any]) -> str:
         lines += ['', f"![{payload['suite']}]({payload['plot']})"]
     lines += claims_markdown(payload.get('claims') or [],
                              len(payload['seeds']))
-    if payload.get('claims_left_out'):
-        lines += ['', 'Claims without an interval here: ' + '; '.join(
-            f"{c['claim']} ({c['reason']})"
-            for c in payload['claims_left_out']) + '.']
+    lines += claims_left_out_markdown(payload.get('claims_left_out') or [])
     if payload['summary'].get('verdicts'):
         lines += ['', 'Claims:', '']
         for v in payload['summary']['verdicts']:

@@ -197,6 +197,39 @@ def test_smoke_run_end_to_end(tmp_path):
     assert not re.search(r'trained \d', again.stdout)
     assert json.loads((out / 'clean' / 'losses' / 'synthetic.json')
                       .read_text())['claims'] == payload['claims']
+    # A subset of the methods (--runs) reports the same rows for them (each
+    # method's trials come from its own label) and says which claims have
+    # no interval and why.
+    part_out = tmp_path / 'part'
+    part = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
+         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
+         '--work', str(work), '--out', str(part_out), '--runs', 'SimCE',
+         'BPR'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert part.returncode == 0, part.stderr
+    assert not re.search(r'trained \d', part.stdout)
+    sub = json.loads((part_out / 'clean' / 'losses' / 'synthetic.json')
+                     .read_text())
+    assert [m['label'] for m in sub['methods']] == ['BPR', 'SimCE']
+    full = {m['label']: m for m in payload['methods']}
+    for m in sub['methods']:
+        assert m['chosen'] == full[m['label']]['chosen']
+        assert m['test'] == full[m['label']]['test']
+    assert sub['runs_skipped'] == ['BCE', 'SM', 'CCL', 'SSM', 'MML']
+    by_claim = {c['claim']: c for c in sub['claims']}
+    assert by_claim['SimCE > BPR (SimCE paper)'] == \
+        claims['SimCE > BPR (SimCE paper)']
+    assert any(c.startswith('best trained method run here (')
+               for c in by_claim)
+    left = {c['claim']: c['reason'] for c in sub['claims_left_out']}
+    assert set(left) == {'SSM > BPR on LightGCN (SSM Table 2)',
+                         'SimCE > SSM (SimCE paper)',
+                         'MML > CCL (MML paper)'}
+    assert 'not in this report' in left['MML > CCL (MML paper)']
+    md = (part_out / 'clean' / 'losses' / 'synthetic.md').read_text()
+    assert '--protocol clean --datasets synthetic --runs BPR SimCE`' in md
+    assert 'not run for this report: BCE, SM, CCL, SSM, MML.' in md
+    assert 'Claims without an interval here: ' in md
 
 
 def test_unknown_dataset_and_suite_are_refused(tmp_path, capsys):
@@ -211,7 +244,9 @@ def test_unknown_dataset_and_suite_are_refused(tmp_path, capsys):
             (['losses', '--datasets', 'synthetic', '--quick'],
              '--protocol clean takes none of --quick'),
             (['losses', '--datasets', 'synthetic', '--threads', '0'],
-             '--threads expected a positive integer')):
+             '--threads expected a positive integer'),
+            (['losses', '--datasets', 'synthetic', '--runs', 'SimCE',
+              'Nope'], "--runs: ['Nope'] are not runs of suite 'losses'")):
         with pytest.raises(SystemExit) as info:
             main(argv + ['--protocol', 'clean', '--work', str(tmp_path)])
         assert info.value.code == 2
