@@ -201,9 +201,10 @@ def run_push(record: Dict[str, Any], folder: Path, split: Any,
              probe: Dict[str, Tensor]) -> Optional[Dict[str, Any]]:
     r"""The :func:`negative_push` and :func:`recommended_popularity` of a
     cached run's selected (best) and final models, read from its
-    checkpoint; :obj:`None` when the run has no checkpoint.  An oracle run (trained on test-free negatives) is probed
-    too: its figures say how often a model that was never pushed against
-    test items ranks one as the hardest of the draws."""
+    checkpoint; :obj:`None` when the run has no checkpoint.  An oracle run
+    (trained on test-free negatives) is probed too: its figures say how
+    often a model that was never pushed against test items ranks one as the
+    hardest of the draws."""
     from benchmarks.suites.training import build_model
     from pyg_simce.nn.loss import loss_resolver
     from pyg_simce.nn.similarity import normalize
