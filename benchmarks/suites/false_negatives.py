@@ -180,17 +180,21 @@ def recommended_popularity(user_emb: Tensor, item_emb: Tensor,
     mean training degree of the test items themselves (one count per test
     interaction).  A list that drifts below the test items' popularity has
     moved away from what the users go on to choose."""
-    from pyg_simce.metrics import evaluate_ranking, topk_items
-    from pyg_simce.metrics.ranking import normalize_similarity
+    from pyg_simce.metrics import topk_items
+    from pyg_simce.metrics.ranking import (
+        as_index,
+        normalize_similarity,
+        summarize_topk,
+    )
 
     degree = torch.bincount(train_pairs[1], minlength=num_items).double()
     users = torch.unique(test_pairs[0])
     u, i = normalize_similarity(user_emb, item_emb, similarity)
     masked = train_pairs if exclude is None else [train_pairs, exclude]
+    # One ranking serves both: the lists' popularity and their recall.
     top = topk_items(u, i, k, src_index=users, exclude_edge_index=masked)
-    recall = evaluate_ranking(user_emb, item_emb, train_pairs, test_pairs,
-                              ks=(k, ), similarity=similarity,
-                              exclude_edge_index=exclude)[f'recall@{k}']
+    target = as_index(test_pairs, user_emb.size(0), num_items, 'test_pairs')
+    recall = summarize_topk(top, users, target, (k, ))[f'recall@{k}']
     return {f'recall@{k}': float(recall),
             'top_mean_degree': float(degree[top.clamp_min(0)][
                 top >= 0].mean()),

@@ -51,7 +51,7 @@ def settings_text(payload: Dict[str, Any]) -> str:
     setting on which runs differ lists the values with "(per run)"."""
     s = payload['settings']
     rows = [r for r in payload.get('rows', []) if 'model_kwargs' in r]
-    if not rows:  # a payload written before rows carried their settings
+    if not rows:  # no run to report: the data set's settings
         rows = [{'model': 'lightgcn', 'model_kwargs': {}, 'loss': 'ssm',
                  'loss_kwargs': {}}]
 

@@ -60,10 +60,8 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
               'mean training degree of the top 20']
     body = [[label, name, str(p['epoch']), fmt(p['hardest_is_test']),
              fmt(p['gradient_on_test']), fmt(p['active']),
-             f"{p['pushed_degree']:.0f}" if 'pushed_degree' in p else '-',
-             fmt(p['recall@20']) if 'recall@20' in p else '-',
-             f"{p['top_mean_degree']:.0f}" if 'top_mean_degree' in p
-             else '-']
+             f"{p['pushed_degree']:.0f}", fmt(p['recall@20']),
+             f"{p['top_mean_degree']:.0f}"]
             for label, push in runs.items() for name, p in push.items()]
     expected = expected_test_draws(train, test, split.num_users,
                                    split.num_items, num_neg)
@@ -80,8 +78,7 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
              "masked)"
              + (f"; the test items' own mean training degree is "
                 f"{any_push['test_mean_degree']:.0f}, the draws' "
-                f"{any_push['drawn_degree']:.0f}"
-                if any_push and 'test_mean_degree' in any_push else '')
+                f"{any_push['drawn_degree']:.0f}" if any_push else '')
              + ':')
     return {'expected': expected, 'runs': runs, 'num_negatives': num_neg,
             'probe_positives': int(probe['neg'].size(0)),
