@@ -171,11 +171,12 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
                 else:
                     trained += 1
                 records.setdefault(run.label, []).append(rec)
+                unfinished = rec.get('unfinished')
                 print(f"  [{suite} {dataset}] {run.label} seed {seed}: "
                       f"Recall@20 {rec['test']['recall@20']:.4f} NDCG@20 "
                       f"{rec['test']['ndcg@20']:.4f} (best epoch "
                       f"{rec['best_epoch']}/{rec['epochs_run']}"
-                      f"{' so far, UNFINISHED' if rec.get('unfinished') else ''}"
+                      f"{' so far, UNFINISHED' if unfinished else ''}"
                       f", {'cached' if rec['cached'] else 'trained'} "
                       f"{time.perf_counter() - t:.1f} s)", flush=True)
         # A run with no report for some seed is left out (a mean over the

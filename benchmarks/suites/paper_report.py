@@ -82,11 +82,13 @@ def settings_text(payload: Dict[str, Any]) -> str:
 
 def render_markdown(payload: Dict[str, Any]) -> str:
     r"""The markdown report of one suite on one dataset."""
+    device = payload['device']
+    num_seeds = len(payload['seeds'])
     command = (f"python -m benchmarks.run {payload['suite']}"
                f"{' --quick' if payload['mode'] == 'quick' else ''} "
                f"--datasets {payload['dataset']}"
-               f"{' --device ' + payload['device'] if payload['device'] != 'cpu' else ''}"
-               f"{' --seeds ' + str(len(payload['seeds'])) if len(payload['seeds']) > 1 else ''}")
+               f"{' --device ' + device if device != 'cpu' else ''}"
+               f"{' --seeds ' + str(num_seeds) if num_seeds > 1 else ''}")
     if payload.get('runs_skipped') or payload.get('runs_missing'):
         command += runs_argument([r['label'] for r in payload['rows']])
     more = payload.get('seeds_per_run') or {}

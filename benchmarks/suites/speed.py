@@ -8,8 +8,8 @@ from typing import Any, Callable, Dict, List
 
 import torch
 
-from benchmarks.micro.propagation_step import make_adam, make_batches, ours_step, \
-    pyg_step
+from benchmarks.micro.propagation_step import (make_adam, make_batches,
+                                               ours_step, pyg_step)
 from benchmarks.suites.report import fmt
 
 

@@ -314,7 +314,8 @@ def convergence(cfg: Dict[str, Any], rows: List[Row],
         speedup = '-'
         if hit is not None and base_hit is not None and \
                 hit['train_seconds'] > 0:
-            speedup = f"{base_hit['train_seconds'] / hit['train_seconds']:.2f}x"
+            ratio = base_hit['train_seconds'] / hit['train_seconds']
+            speedup = f'{ratio:.2f}x'
         body.append([
             r['label'], fmt(rec['test']['recall@20']),
             str(rec['best_epoch']), fmt(rec['train_seconds'], 1),

@@ -148,8 +148,9 @@ def _table() -> str:
             '     - train / test similarity', '     - loss hyper-parameters']
     for name in LOSS_NAMES:
         d = _DEFAULTS[name]
-        rows += [f'   * - ``{name}``',
-                 f"     - {describe_negatives(d['negative_sampling'], d['num_negatives'])}",
+        negatives = describe_negatives(d['negative_sampling'],
+                                       d['num_negatives'])
+        rows += [f'   * - ``{name}``', f'     - {negatives}',
                  f"     - {d['train_similarity']} / {d['test_similarity']}",
                  f'     - {describe_hparams(name)}'.rstrip()]
     return '\n'.join(rows)
