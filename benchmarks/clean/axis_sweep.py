@@ -147,9 +147,9 @@ def render_sweep(payload: Dict[str, Any]) -> str:
 
 def sweep_stem(payload: Dict[str, Any]) -> str:
     r"""The file name (without suffix) of a sweep's report."""
-    parts = [payload['suite'], payload['dataset'], payload['method'],
-             payload['axis']]
-    return '-'.join(re.sub(r'[^A-Za-z0-9_.+]+', '_', p) for p in parts)
+    parts = [payload['suite'], payload['dataset'].replace('/', '-'),
+             payload['method'], payload['axis']]
+    return '-'.join(re.sub(r'[^A-Za-z0-9_.+-]+', '_', p) for p in parts)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
