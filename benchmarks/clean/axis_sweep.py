@@ -11,9 +11,10 @@ value the search space declares for the axis (seed 0; the value chosen is
 the chosen trial itself, from the run cache) and writes
 ``benchmarks/results/clean/sweeps/<suite>-<dataset>-<method>-<axis>.json``
 and ``.md``.  The test split is never opened: the sweep is a diagnostic of
-validation, not a further selection.  For the number of negatives it also
-gives the exact share of training positives whose uniform draws contain a
-validation item (a false negative the model is pushed away from).
+validation, not a further selection.  For the number of negatives (per-user
+uniform or a shared pool) it also gives the exact share of training
+positives whose negatives contain a validation item (a false negative the
+model is pushed away from).
 """
 import argparse
 import json
@@ -22,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+import torch
 
 from benchmarks.clean.clean_config import clean_settings, load_clean
 from benchmarks.clean.clean_run import train_clean
@@ -46,18 +49,26 @@ def sweep_points(chosen: Dict[str, Any], axis: str,
     return [dict(chosen, **{axis: value}) for value in space[axis]]
 
 
-def held_out_among_draws(data: CleanData,
-                         values: List[int]) -> Dict[str, float]:
-    r"""For each number of uniform negatives, the exact share of training
-    positives whose draws (excluding the user's training items) contain at
-    least one of the user's validation items."""
-    from benchmarks.suites.false_negatives import expected_test_draws
-
-    train = data.train[RATES].edge_index
-    val = data.val[RATES].edge_label_index
-    return {str(n): expected_test_draws(train, val, data.num_users,
-                                        data.num_items,
-                                        int(n))['draws_with_test']
+def held_out_among_draws(data: CleanData, values: List[int],
+                         mode: str) -> Optional[Dict[str, float]]:
+    r"""For each number of negatives, the exact share of training positives
+    whose negatives contain at least one of the user's validation items:
+    :obj:`mode` ``'uniform'`` draws each positive's negatives uniformly
+    from the items outside the user's training items, ``'shared'`` draws
+    one pool per batch uniformly from the catalogue and drops each user's
+    training items from it. :obj:`None` for other modes."""
+    n_train = torch.bincount(data.train[RATES].edge_index[0],
+                             minlength=data.num_users).double()
+    n_val = torch.bincount(data.val[RATES].edge_label_index[0],
+                           minlength=data.num_users).double()
+    if mode == 'uniform':
+        q = n_val / (data.num_items - n_train).clamp_min(1)
+    elif mode == 'shared':
+        q = n_val / data.num_items
+    else:
+        return None
+    weights = n_train / n_train.sum()
+    return {str(n): float((weights * (1 - (1 - q)**int(n))).sum())
             for n in values}
 
 
@@ -93,6 +104,7 @@ def run_sweep(suite: str, dataset: str, method: str, axis: str,
             'best_epoch': rec['best_epoch'], 'epochs_run': rec['epochs_run'],
             'stopped_by': rec['stopped_by'],
             'train_seconds': rec['train_seconds'],
+            'negative_sampling': rec['negative_sampling'],
             'valid_recall20_curve': curve,
         })
         log(f"  {method} [{describe(point)}]: valid Recall@20 "
@@ -106,8 +118,10 @@ def run_sweep(suite: str, dataset: str, method: str, axis: str,
         'settings': clean.to_dict(), 'rows': rows,
     }
     if axis == 'trainer.num_negatives':
-        payload['validation_items_among_draws'] = held_out_among_draws(
-            data, space[axis])
+        mode = rows[0]['negative_sampling']
+        share = held_out_among_draws(data, space[axis], mode)
+        if share is not None:
+            payload['validation_items_among_draws'] = share
     return payload
 
 
@@ -115,6 +129,12 @@ def render_sweep(payload: Dict[str, Any]) -> str:
     r"""The markdown report of a sweep."""
     axis = payload['axis']
     share = payload.get('validation_items_among_draws')
+    header = [axis, 'valid Recall@20', 'valid NDCG@20', 'best/run epochs',
+              'Recall@20 at the last evaluation']
+    if share:
+        mode = payload['rows'][0]['negative_sampling']
+        header.append(f'positives with a validation item among their '
+                      f'negatives ({mode})')
     lines = [
         f"## {payload['method']}: {axis} around its clean choice — "
         f"{payload['suite']} on {payload['dataset']}", '',
@@ -125,11 +145,7 @@ def render_sweep(payload: Dict[str, Any]) -> str:
         f"opened), seed 0. Chosen on validation: "
         f"`{describe(payload['chosen'])}`; each row changes {axis} only.",
         '',
-        '| ' + ' | '.join([axis, 'valid Recall@20', 'valid NDCG@20',
-                          'best/run epochs', 'Recall@20 at the last '
-                          'evaluation'] + (['positives with a validation '
-                                            'item among the draws']
-                                           if share else [])) + ' |',
+        '| ' + ' | '.join(header) + ' |',
         '|' + '---|' * (5 + bool(share)),
     ]
     for r in payload['rows']:
@@ -154,8 +170,6 @@ def sweep_stem(payload: Dict[str, Any]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     r"""``python -m benchmarks.clean.axis_sweep``: see the module's doc."""
-    import torch
-
     parser = argparse.ArgumentParser(
         prog='python -m benchmarks.clean.axis_sweep',
         description='Sweep one axis of a method around its clean-protocol '

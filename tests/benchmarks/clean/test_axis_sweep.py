@@ -67,10 +67,11 @@ def test_sweep_varies_one_axis_and_reuses_the_chosen_trial(suite_result):
     assert '--axis loss.margin' in md
 
 
+@pytest.mark.parametrize('mode', ['uniform', 'shared'])
 def test_share_of_draws_with_a_validation_item_matches_a_simulation(
-        suite_result):
+        suite_result, mode):
     _, data, _ = suite_result
-    share = axis_sweep.held_out_among_draws(data, [1, 8])
+    share = axis_sweep.held_out_among_draws(data, [1, 8], mode)
     train = data.train[RATES].edge_index
     val = data.val[RATES].edge_label_index
     known = torch.zeros(data.num_users, data.num_items, dtype=torch.bool)
@@ -83,12 +84,18 @@ def test_share_of_draws_with_a_validation_item_matches_a_simulation(
         reps = 40
         for _ in range(reps):
             for u in train[0].tolist():
-                free = (~known[u]).nonzero().view(-1)
-                draw = free[torch.randint(len(free), (n, ), generator=g)]
+                if mode == 'uniform':  # per positive, outside training
+                    free = (~known[u]).nonzero().view(-1)
+                    draw = free[torch.randint(len(free), (n, ),
+                                              generator=g)]
+                else:  # a pool from the catalogue, training items dropped
+                    draw = torch.randint(data.num_items, (n, ), generator=g)
+                    draw = draw[~known[u, draw]]
                 hits += float(held[u, draw].any())
         rate = hits / (reps * train.size(1))
         assert abs(rate - expected) < 0.01, (n, rate, expected)
     assert 0 < share['1'] < share['8'] < 1
+    assert axis_sweep.held_out_among_draws(data, [8], 'in-batch') is None
 
 
 def test_unknown_axis_and_method_are_refused(suite_result):
@@ -128,4 +135,4 @@ def test_cli_writes_the_report_and_names_a_missing_result(tmp_path,
     assert set(saved['validation_items_among_draws']) == {
         str(n) for n in declared}
     md = (tmp_path / 'clean' / 'sweeps' / f'{stem}.md').read_text()
-    assert 'positives with a validation item among the draws' in md
+    assert 'validation item among their negatives (shared)' in md
