@@ -211,6 +211,13 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                             log=lambda s: print(s, flush=True))
     except ConfigError as e:
         parser.error(str(e))
+    except FileNotFoundError as e:
+        parser.error(f'{args.dataset}: {e}')
+    except KeyboardInterrupt:
+        # Every run is checkpointed after each epoch.
+        print('interrupted; run the same command again to resume',
+              flush=True)
+        raise SystemExit(130)
     payload['environment'] = environment_info(seed=0, device=args.device)
     payload['command'] = ('python -m benchmarks.clean.axis_sweep ' + ' '.join(
         sys.argv[1:] if argv is None else argv))
