@@ -24,8 +24,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import torch
-
 from benchmarks.clean.clean_config import clean_settings, load_clean
 from benchmarks.clean.clean_run import train_clean
 from benchmarks.clean.clean_suite import clean_spec, fixed_axes
@@ -57,19 +55,15 @@ def held_out_among_draws(data: CleanData, values: List[int],
     from the items outside the user's training items, ``'shared'`` draws
     one pool per batch uniformly from the catalogue and drops each user's
     training items from it. :obj:`None` for other modes."""
-    n_train = torch.bincount(data.train[RATES].edge_index[0],
-                             minlength=data.num_users).double()
-    n_val = torch.bincount(data.val[RATES].edge_label_index[0],
-                           minlength=data.num_users).double()
-    if mode == 'uniform':
-        q = n_val / (data.num_items - n_train).clamp_min(1)
-    elif mode == 'shared':
-        q = n_val / data.num_items
-    else:
+    from benchmarks.suites.false_negatives import expected_test_draws
+
+    if mode not in ('uniform', 'shared'):
         return None
-    weights = n_train / n_train.sum()
-    return {str(n): float((weights * (1 - (1 - q)**int(n))).sum())
-            for n in values}
+    train = data.train[RATES].edge_index
+    val = data.val[RATES].edge_label_index
+    return {str(n): expected_test_draws(
+        train, val, data.num_users, data.num_items, int(n),
+        shared_pool=mode == 'shared')['draws_with_test'] for n in values}
 
 
 def run_sweep(suite: str, dataset: str, method: str, axis: str,
@@ -146,7 +140,7 @@ def render_sweep(payload: Dict[str, Any]) -> str:
         f"`{describe(payload['chosen'])}`; each row changes {axis} only.",
         '',
         '| ' + ' | '.join(header) + ' |',
-        '|' + '---|' * (5 + bool(share)),
+        '|' + '---|' * len(header),
     ]
     for r in payload['rows']:
         last = r['valid_recall20_curve'][-1][1] if \
@@ -170,6 +164,8 @@ def sweep_stem(payload: Dict[str, Any]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     r"""``python -m benchmarks.clean.axis_sweep``: see the module's doc."""
+    import torch
+
     parser = argparse.ArgumentParser(
         prog='python -m benchmarks.clean.axis_sweep',
         description='Sweep one axis of a method around its clean-protocol '

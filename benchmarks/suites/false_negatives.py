@@ -53,14 +53,22 @@ def is_test_pair(users: Tensor, items: Tensor, test_pairs: Tensor,
 
 def expected_test_draws(train_pairs: Tensor, test_pairs: Tensor,
                         num_users: int, num_items: int,
-                        num_negatives: int) -> Dict[str, float]:
+                        num_negatives: int,
+                        shared_pool: bool = False) -> Dict[str, float]:
     r"""The exact probabilities, averaged over the training positives, that
     one uniform draw excluding the user's training items is a test item
     (:obj:`test_share_of_draws`) and that :obj:`num_negatives` independent
-    draws contain at least one (:obj:`draws_with_test`)."""
+    draws contain at least one (:obj:`draws_with_test`).  With
+    :obj:`shared_pool`, the draws are one pool per batch taken uniformly
+    from the whole catalogue, from which each user's training items are
+    then dropped (:class:`~pyg_simce.train.negatives.SharedPoolNegatives`).
+    """
     n_train = torch.bincount(train_pairs[0], minlength=num_users).double()
     n_test = torch.bincount(test_pairs[0], minlength=num_users).double()
-    q = n_test / (num_items - n_train).clamp_min(1)
+    if shared_pool:
+        q = n_test / num_items
+    else:
+        q = n_test / (num_items - n_train).clamp_min(1)
     weights = n_train / n_train.sum()
     return {
         'test_share_of_draws': float((weights * q).sum()),
