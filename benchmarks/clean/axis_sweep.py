@@ -68,10 +68,12 @@ def held_out_among_draws(data: CleanData, values: List[int],
 
 def run_sweep(suite: str, dataset: str, method: str, axis: str,
               result: Dict[str, Any], data: CleanData, work: Path,
-              device: str = 'cpu', log: Any = print) -> Dict[str, Any]:
+              device: str = 'cpu', log: Any = print,
+              search: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     r"""Trains the sweep of :obj:`axis` around :obj:`method`'s chosen setting
     in the clean :obj:`result` of :obj:`suite` on :obj:`dataset`; returns
-    the payload (validation metrics only)."""
+    the payload (validation metrics only). :obj:`search` is the parsed
+    ``benchmarks/configs/clean.json`` (default: read it)."""
     runs = {r.label: r for r in load_suite(suite)['runs']}
     chosen = {m['label']: m for m in result['methods']}
     if method not in runs or method not in chosen:
@@ -79,7 +81,7 @@ def run_sweep(suite: str, dataset: str, method: str, axis: str,
                           f"{suite}/{dataset} (expected one of "
                           f"{sorted(set(runs) & set(chosen))})")
     run, found = runs[method], chosen[method]
-    search = load_clean()
+    search = load_clean() if search is None else search
     clean = clean_settings(dataset, search)
     space = method_space(search['common'], search['loss'][run.loss],
                          fixed_axes(run))
@@ -198,13 +200,15 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
                      f'--datasets {args.dataset} first)')
     result = json.loads(path.read_text())
     try:
-        clean = clean_settings(args.dataset, load_clean())
+        search = load_clean()
+        clean = clean_settings(args.dataset, search)
         split = SplitCache(args.data_root).get(args.dataset,
                                                clean.settings.load)
         data = carve_validation(split, clean.val_ratio, clean.val_seed)
         payload = run_sweep(args.suite, args.dataset, args.method, args.axis,
                             result, data, args.work, args.device,
-                            log=lambda s: print(s, flush=True))
+                            log=lambda s: print(s, flush=True),
+                            search=search)
     except ConfigError as e:
         parser.error(str(e))
     except FileNotFoundError as e:
