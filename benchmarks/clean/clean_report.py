@@ -50,9 +50,21 @@ def render_clean(payload: Dict[str, Any]) -> str:
         + (f" Methods of the suite not run for this report: "
            f"{', '.join(skipped)}." if skipped else ''),
         '']
+    carried = [m['label'] for m in payload['methods'] if m.get('carried')]
+    if carried:
+        kept = [c['claim'] for c in payload['claims'] if c.get('carried')]
+        lines += [
+            f"Carried over from the earlier report at this path (runs not "
+            f"repeated by the invocation that wrote this one, and checked "
+            f"to be the runs the current configs give): the rows marked * "
+            f"({', '.join(carried)})"
+            + (f", and the earlier intervals of {len(kept)} claim(s) "
+               f"whose two sides are unchanged since ({'; '.join(kept)})"
+               if kept else '') + '.', '']
     rows = []
     for m in payload['methods']:
-        rows.append([m['label'], _ms(m['test']['recall@20']),
+        rows.append([m['label'] + (' *' if m.get('carried') else ''),
+                     _ms(m['test']['recall@20']),
                      _ms(m['test']['ndcg@20']), _ms(m['test']['recall@10']),
                      describe(m['chosen']),
                      f"{statistics_epochs(m)}"])

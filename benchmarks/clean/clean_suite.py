@@ -12,10 +12,11 @@ users (:mod:`benchmarks.clean.paired_bootstrap`) and its verdict.
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from benchmarks.clean.clean_baselines import run_baseline
 from benchmarks.clean.clean_config import CleanSettings, load_clean
+from benchmarks.clean.carry_over import carried_claims
 from benchmarks.clean.clean_run import final_test, train_clean
 from benchmarks.clean.search import (
     apply_point,
@@ -26,7 +27,7 @@ from benchmarks.clean.search import (
 from benchmarks.clean.validation_split import CleanData
 from benchmarks.suites.claim_intervals import claim_intervals, \
     claims_left_out
-from benchmarks.suites.config import RunConfig
+from benchmarks.suites.config import RunConfig, runs_argument
 from benchmarks.suites.training import run_spec
 
 #: Negative modes that take no sample size.
@@ -56,6 +57,13 @@ def clean_spec(run: RunConfig, clean: CleanSettings, point: Dict[str, Any],
     spec['protocol'] = 'clean'
     spec['validation'] = {'ratio': clean.val_ratio, 'seed': clean.val_seed}
     return spec
+
+
+def _sides(claims: Sequence[Dict[str, str]],
+           text: str) -> Tuple[str, ...]:
+    r"""The two sides of the claim :obj:`text` of :obj:`claims`."""
+    c = next(c for c in claims if c['claim'] == text)
+    return c['better'], c['worse']
 
 
 def _mean_std(values: List[float]) -> Dict[str, float]:
@@ -123,22 +131,36 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
 def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
                     data: CleanData, work: Path, device: str,
                     search: Optional[Dict[str, Any]] = None,
-                    log: Any = print, subset: bool = False
-                    ) -> Dict[str, Any]:
+                    log: Any = print, subset: bool = False,
+                    carried: Sequence[Dict[str, Any]] = (),
+                    previous: Optional[Dict[str, Any]] = None,
+                    order: Sequence[str] = ()) -> Dict[str, Any]:
     r"""Every method of :obj:`suite_cfg`, then every claim; returns the
     payload's protocol part (methods, claims, the claims left out and why,
-    search).  :obj:`subset` says that :obj:`suite_cfg` holds only some of
-    the suite's methods (``--runs``), which the claim against the best
-    classical baseline then says."""
+    search).  :obj:`subset` says that the report holds only some of the
+    suite's methods (``--runs``), which the claim against the best
+    classical baseline then says.  :obj:`carried` are methods kept from the
+    earlier report :obj:`previous`
+    (:func:`benchmarks.clean.carry_over.carried_methods`), placed among the
+    methods run here in the suite's :obj:`order`; the claims between them
+    keep their earlier intervals
+    (:func:`benchmarks.clean.carry_over.carried_claims`)."""
     search = search or load_clean()
     methods = [run_method(run, clean, search, data, work, device, log)
                for run in suite_cfg['runs']]
+    run_here = {m['label'] for m in methods}
+    carried = [dict(m, carried=True) for m in carried
+               if m['label'] not in run_here]
+    methods += carried
+    if order:
+        methods.sort(key=lambda m: list(order).index(m['label']))
     baselines = [run_baseline(name, space, clean.trials, clean.seeds,
                               search['seed'], data, clean.settings.dataset,
                               work, log)
                  for name, space in search.get('baselines', {}).items()]
     claim_list = list(suite_cfg.get('claims', []))
-    tests = {m['label']: m['_tests'] for m in methods + baselines}
+    tests = {m['label']: m['_tests'] for m in methods + baselines
+             if '_tests' in m}
     if methods and baselines:
         # Chosen on validation too: the best of each kind by the mean
         # validation Recall@20 of its final runs.
@@ -158,8 +180,27 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
             'worse': base['label']})
     claims = claim_intervals(claim_list, tests)
     left_out = claims_left_out(claim_list, tests)
+    carried_labels = [m['label'] for m in carried]
+    kept = carried_claims(previous, left_out, claim_list, methods,
+                          baselines)
+    if kept:
+        rank = [c['claim'] for c in claim_list]
+        claims = sorted(claims + kept, key=lambda c: rank.index(c['claim']))
+        done = {c['claim'] for c in kept}
+        left_out = [c for c in left_out if c['claim'] not in done]
+    labels = [m['label'] for m in methods]
+    for c in left_out:
+        sides = _sides(claim_list, c['claim'])
+        old = [x for x in carried_labels if x in sides]
+        if old:
+            c['reason'] = (
+                f"{', '.join(old)} carried from the earlier report, which "
+                f"keeps no per-user test metrics nor an interval for this "
+                f"pair; an invocation with "
+                f"{runs_argument([x for x in labels if x in sides]).strip()}"
+                f" gives one")
     for m in methods + baselines:
-        m.pop('_tests')
+        m.pop('_tests', None)
         if m in baselines:
             m['test'] = {name: _mean_std([f['test'][name]
                                           for f in m['finals']])

@@ -230,6 +230,45 @@ def test_smoke_run_end_to_end(tmp_path):
     assert '--protocol clean --datasets synthetic --runs BPR SimCE`' in md
     assert 'not run for this report: BCE, SM, CCL, SSM, MML.' in md
     assert 'Claims without an interval here: ' in md
+    # The same subset written over the full report keeps the other methods'
+    # rows and every interval whose sides did not change.
+    over = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
+         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
+         '--work', str(work), '--out', str(out), '--runs', 'SimCE', 'BPR'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert over.returncode == 0, over.stderr
+    merged = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
+                        .read_text())
+    assert [m['label'] for m in merged['methods']] == labels
+    assert [m['label'] for m in merged['methods'] if m.get('carried')] == \
+        ['BCE', 'SM', 'CCL', 'SSM', 'MML']
+    for m in merged['methods']:
+        assert m['test'] == full[m['label']]['test']
+    assert merged['runs_skipped'] == [] and merged['claims_left_out'] == []
+    plain = [{k: v for k, v in c.items() if k != 'carried'}
+             for c in merged['claims']]
+    assert plain == payload['claims']
+    kept = {c['claim'] for c in merged['claims'] if c.get('carried')}
+    assert 'MML > CCL (MML paper)' in kept  # neither side run again
+    assert 'SimCE > BPR (SimCE paper)' not in kept  # computed again
+    md = (out / 'clean' / 'losses' / 'synthetic.md').read_text()
+    assert '--protocol clean --datasets synthetic`' in md
+    assert '| MML * |' in md and '| SimCE |' in md
+    # Another budget gives other runs: nothing of the earlier report is
+    # carried over, and the report says so.
+    other = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
+         'clean', '--datasets', 'synthetic', '--trials', '1', '--seeds', '2',
+         '--work', str(work), '--out', str(out), '--runs', 'BPR'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert other.returncode == 0, other.stderr
+    assert 'not carried over: SimCE: its runs in the earlier report differ' \
+        in other.stdout
+    alone = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
+                       .read_text())
+    assert [m['label'] for m in alone['methods']] == ['BPR']
+    assert not any(c.get('carried') for c in alone['claims'])
 
 
 def test_unknown_dataset_and_suite_are_refused(tmp_path, capsys):
