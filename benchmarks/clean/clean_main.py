@@ -3,7 +3,9 @@ suite on each dataset under the clean protocol and writes
 ``benchmarks/results/clean/<suite>/<dataset>.json`` and ``.md``.  Every
 training run is cached in the run cache (``benchmarks/work``) and
 checkpointed after every epoch, so a stopped suite resumes where it
-stopped."""
+stopped; every finished run is also kept in the committed ledger
+(``benchmarks/results/clean/ledger``, :mod:`benchmarks.clean.run_ledger`),
+so that a fresh checkout resumes too."""
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -12,6 +14,7 @@ from benchmarks.clean.carry_over import carried_methods, previous_report
 from benchmarks.clean.clean_config import clean_settings, load_clean
 from benchmarks.clean.clean_report import render_clean
 from benchmarks.clean.clean_suite import run_clean_suite
+from benchmarks.clean.run_ledger import RunLedger
 from benchmarks.clean.validation_split import carve_validation
 from benchmarks.common import environment_info, write_json
 from benchmarks.suites.config import load_suite, select_runs
@@ -87,7 +90,9 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
                                    log=lambda s: print(s, flush=True),
                                    subset=bool(skipped),
                                    carried=carried or (), previous=previous,
-                                   order=order))
+                                   order=order,
+                                   ledger=RunLedger(out / 'clean' /
+                                                    'ledger')))
     payload['wall_seconds'] = time.perf_counter() - start
     # Seed 0 of a chosen setting is its trial: count every run once.
     seconds = {r['key']: r['train_seconds'] for m in payload['methods']

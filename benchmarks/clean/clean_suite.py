@@ -17,7 +17,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from benchmarks.clean.clean_baselines import run_baseline
 from benchmarks.clean.clean_config import CleanSettings, load_clean
 from benchmarks.clean.carry_over import carried_claims
-from benchmarks.clean.clean_run import final_test, train_clean
+from benchmarks.clean.clean_run import (
+    cached_validation,
+    final_test,
+    train_clean,
+)
+from benchmarks.clean.run_ledger import RunLedger
 from benchmarks.clean.search import (
     apply_point,
     describe,
@@ -66,16 +71,57 @@ def _sides(claims: Sequence[Dict[str, str]],
     return c['better'], c['worse']
 
 
+def _source(rec: Dict[str, Any]) -> str:
+    if rec.get('source') == 'ledger':
+        return 'from the ledger'
+    return 'cached' if rec['cached'] else 'trained'
+
+
 def _mean_std(values: List[float]) -> Dict[str, float]:
     return {'mean': statistics.fmean(values),
             'std': statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
+def _trial_record(spec: Dict[str, Any], data: CleanData, work: Path,
+                  ledger: Optional[RunLedger]) -> Dict[str, Any]:
+    # The run cache first, then the ledger, else training (which the
+    # ledger then keeps).
+    if ledger is not None and cached_validation(spec, work) is None:
+        entry = ledger.get(spec)
+        if entry is not None:
+            return dict(entry['record'], cached=True, source='ledger')
+    rec = train_clean(spec, data, work)
+    if ledger is not None:
+        ledger.put(spec, rec)
+    return rec
+
+
+def _final_run(spec: Dict[str, Any], data: CleanData, work: Path,
+               ledger: Optional[RunLedger]) -> Tuple[Dict[str, Any],
+                                                     Dict[str, Any]]:
+    # The record and test metrics of a final run: from the ledger when it
+    # has them (the weights are not kept, so a run without its test
+    # metrics there is taken from the run cache or trained again).
+    entry = ledger.get(spec) if ledger is not None else None
+    if entry is not None and 'test' in entry:
+        return dict(entry['record'], cached=True, source='ledger'), \
+            entry['test']
+    rec = train_clean(spec, data, work)
+    test = final_test(spec, rec, data, work)
+    if ledger is not None:
+        ledger.put(spec, rec, test)
+    return rec, test
+
+
 def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
                data: CleanData, work: Path, device: str,
-               log: Any = print) -> Dict[str, Any]:
+               log: Any = print,
+               ledger: Optional[RunLedger] = None) -> Dict[str, Any]:
     r"""Tunes one method on validation, then trains the winner with every
-    seed and evaluates each on the test split once."""
+    seed and evaluates each on the test split once.  With a :obj:`ledger`
+    (:class:`benchmarks.clean.run_ledger.RunLedger`), finished runs are
+    taken from it when the run cache lacks them, and every run finished
+    here is stored in it."""
     space = method_space(search['common'], search['loss'][run.loss],
                          fixed_axes(run))
     points = draw_trials(space, clean.trials, search['seed'], run.label)
@@ -83,7 +129,7 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
     for n, point in enumerate(points):
         spec = clean_spec(run, clean, point, 0, device)
         t = time.perf_counter()
-        rec = train_clean(spec, data, work)
+        rec = _trial_record(spec, data, work, ledger)
         trials.append({
             'trial': n, 'point': point, 'key': rec['key'],
             'valid': {k: rec['valid'][k] for k in ('recall@20', 'ndcg@20')},
@@ -94,14 +140,13 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
         log(f"    {run.label} trial {n + 1}/{len(points)} "
             f"[{describe(point)}]: valid Recall@20 "
             f"{rec['valid']['recall@20']:.4f} (epoch {rec['best_epoch']}/"
-            f"{rec['epochs_run']}, {'cached' if rec['cached'] else 'trained'}"
+            f"{rec['epochs_run']}, {_source(rec)}"
             f" {time.perf_counter() - t:.1f} s)")
     best = max(trials, key=lambda tr: tr['valid']['recall@20'])
     finals, tests = [], []
     for seed in range(clean.seeds):
         spec = clean_spec(run, clean, best['point'], seed, device)
-        rec = train_clean(spec, data, work)
-        test = final_test(spec, rec, data, work)
+        rec, test = _final_run(spec, data, work, ledger)
         tests.append(test)
         finals.append({
             'seed': seed, 'key': rec['key'],
@@ -134,7 +179,8 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
                     log: Any = print, subset: bool = False,
                     carried: Sequence[Dict[str, Any]] = (),
                     previous: Optional[Dict[str, Any]] = None,
-                    order: Sequence[str] = ()) -> Dict[str, Any]:
+                    order: Sequence[str] = (),
+                    ledger: Optional[RunLedger] = None) -> Dict[str, Any]:
     r"""Every method of :obj:`suite_cfg`, then every claim; returns the
     payload's protocol part (methods, claims, the claims left out and why,
     search).  :obj:`subset` says that the report holds only some of the
@@ -144,9 +190,11 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
     (:func:`benchmarks.clean.carry_over.carried_methods`), placed among the
     methods run here in the suite's :obj:`order`; the claims between them
     keep their earlier intervals
-    (:func:`benchmarks.clean.carry_over.carried_claims`)."""
+    (:func:`benchmarks.clean.carry_over.carried_claims`).  :obj:`ledger`
+    keeps and serves finished runs (:func:`run_method`)."""
     search = search or load_clean()
-    methods = [run_method(run, clean, search, data, work, device, log)
+    methods = [run_method(run, clean, search, data, work, device, log,
+                          ledger)
                for run in suite_cfg['runs']]
     run_here = {m['label'] for m in methods}
     carried = [dict(m, carried=True) for m in carried

@@ -2,8 +2,10 @@ r"""The clean protocol end to end on tiny synthetic data: it never reads the
 test split outside the final evaluation of a chosen configuration, its
 choices do not depend on the test split, and its report holds every trial,
 the chosen configuration, per-seed metrics and each claim's interval."""
+import gzip
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -255,6 +257,31 @@ def test_smoke_run_end_to_end(tmp_path):
     md = (out / 'clean' / 'losses' / 'synthetic.md').read_text()
     assert '--protocol clean --datasets synthetic`' in md
     assert '| MML * |' in md and '| SimCE |' in md
+    # Every finished run is in the ledger, test metrics only for the final
+    # runs; a checkout without the run cache trains nothing and reports
+    # the same, from the ledger alone.
+    ledger = sorted((out / 'clean' / 'ledger' / 'synthetic').glob('*.gz'))
+    finals = {f['key'] for m in payload['methods'] for f in m['finals']}
+    trials = {t['key'] for m in payload['methods'] for t in m['trials']}
+    assert {p.name.split('.')[0] for p in ledger} == finals | trials
+    for path in ledger:
+        entry = json.loads(gzip.decompress(path.read_bytes()))
+        assert ('test' in entry) == (entry['key'] in finals)
+        assert entry['record']['key'] == entry['key']
+    shutil.rmtree(work)
+    fresh = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
+         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
+         '--work', str(work), '--out', str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert fresh.returncode == 0, fresh.stderr
+    assert 'from the ledger' in fresh.stdout
+    assert not re.search(r'trained \d', fresh.stdout)
+    again_payload = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
+                               .read_text())
+    assert again_payload['claims'] == payload['claims']
+    assert [m['test'] for m in again_payload['methods']] == \
+        [m['test'] for m in payload['methods']]
     # Another budget gives other runs: nothing of the earlier report is
     # carried over, and the report says so.
     other = subprocess.run(
