@@ -15,9 +15,10 @@ carried interval is then the one the current runs would give.
 """
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from benchmarks.clean.clean_config import CleanSettings
+from benchmarks.clean.run_ledger import RunLedger
 from benchmarks.clean.search import draw_trials, method_space
 from benchmarks.suites.config import RunConfig
 from benchmarks.suites.training import spec_key
@@ -51,6 +52,33 @@ def expected_keys(run: RunConfig, clean: CleanSettings,
     finals = [spec_key(clean_spec(run, clean, chosen, s, device))
               for s in range(clean.seeds)]
     return trials, finals
+
+
+def complete_in_ledger(run: RunConfig, clean: CleanSettings,
+                       search: Dict[str, Any], device: str,
+                       ledger: RunLedger) -> bool:
+    r"""Whether :obj:`ledger` holds every run of :obj:`run`: its trials,
+    and the final runs of the trial that validation chooses (the rule of
+    :func:`benchmarks.clean.clean_suite.run_method`) with their test
+    metrics; such a method is reported again without training, and its
+    claims get intervals."""
+    from benchmarks.clean.clean_suite import clean_spec, fixed_axes
+
+    space = method_space(search['common'], search['loss'][run.loss],
+                         fixed_axes(run))
+    points = draw_trials(space, clean.trials, search['seed'], run.label)
+    scores = []
+    for point in points:
+        entry = ledger.get(clean_spec(run, clean, point, 0, device))
+        if entry is None:
+            return False
+        scores.append(entry['record']['valid']['recall@20'])
+    chosen = points[scores.index(max(scores))]
+    for seed in range(clean.seeds):
+        entry = ledger.get(clean_spec(run, clean, chosen, seed, device))
+        if entry is None or 'test' not in entry:
+            return False
+    return True
 
 
 def carried_methods(previous: Optional[Dict[str, Any]],
@@ -114,3 +142,46 @@ def carried_claims(previous: Optional[Dict[str, Any]],
                 {c['better'], c['worse']} <= unchanged:
             out.append(dict(old, claim=c['claim'], carried=True))
     return out
+
+
+class EarlierWork(NamedTuple):
+    r"""What an invocation with ``--runs`` takes from earlier ones."""
+    #: The methods still left out (neither in the ledger nor carried).
+    skipped: List[str]
+    #: The rows of the earlier report kept as they are.
+    carried: List[Dict[str, Any]]
+    #: The earlier report (:obj:`None` when there is none).
+    previous: Optional[Dict[str, Any]]
+
+
+def earlier_work(cfg: Dict[str, Any], skipped: List[str],
+                 runs: Sequence[RunConfig], clean: CleanSettings,
+                 search: Dict[str, Any], device: str, ledger: RunLedger,
+                 report: Path, log: Any = print) -> EarlierWork:
+    r"""For the methods that ``--runs`` leaves out (:obj:`skipped`, among
+    the suite's :obj:`runs`): those whose runs are all in :obj:`ledger`
+    join :obj:`cfg`'s runs (reported again without training, so their
+    claims get intervals); of the others, those of the earlier
+    :obj:`report` that are still exactly the runs the configs give are
+    carried over (:func:`carried_methods`)."""
+    if not skipped:
+        return EarlierWork([], [], None)
+    again = [r.label for r in runs if r.label in skipped and
+             complete_in_ledger(r, clean, search, device, ledger)]
+    if again:
+        log('  from the ledger, without training: ' + ', '.join(again))
+        cfg['runs'] = [r for r in runs
+                       if r.label not in skipped or r.label in again]
+        skipped = [x for x in skipped if x not in again]
+    previous = previous_report(report)
+    carried, dropped = carried_methods(
+        previous, [r for r in runs if r.label in skipped], clean, search,
+        device)
+    for line in dropped:
+        log(f'  not carried over: {line}')
+    if carried:
+        log('  carried over from the earlier report: ' +
+            ', '.join(m['label'] for m in carried))
+    labels = {m['label'] for m in carried}
+    return EarlierWork([x for x in skipped if x not in labels], carried,
+                       previous)

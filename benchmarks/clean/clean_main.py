@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from benchmarks.clean.carry_over import carried_methods, previous_report
+from benchmarks.clean.carry_over import earlier_work
 from benchmarks.clean.clean_config import clean_settings, load_clean
 from benchmarks.clean.clean_report import render_clean
 from benchmarks.clean.clean_suite import run_clean_suite
@@ -38,10 +38,12 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
     when positive, and :obj:`runs` keeps only the methods with those labels
     (each method's trials are drawn from its own label, so a method's row
     is the same in a subset as in the whole suite; the classical baselines
-    always run).  The methods left out keep their rows, and the claims
-    between them their intervals, from the report already at the output
-    path when its runs are the ones the configs give
-    (:mod:`benchmarks.clean.carry_over`). Returns the payload."""
+    always run).  A method left out is reported all the same when the
+    ledger holds all its runs, else it keeps its row, and the claims
+    between unchanged methods their intervals, from the report already at
+    the output path when its runs are the ones the configs give
+    (:func:`benchmarks.clean.carry_over.earlier_work`). Returns the
+    payload."""
     import dataclasses
 
     start = time.perf_counter()
@@ -64,35 +66,21 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
         'settings': clean.to_dict(),
         'num_validation': int(data.val['user', 'rates', 'item']
                               .edge_label_index.size(1)),
-        'runs_skipped': skipped,
     }
     folder = out / 'clean' / suite
     stem = dataset.replace('/', '-')
-    previous = carried = None
-    if skipped:
-        # Methods left out here keep their rows of the earlier report when
-        # they are still exactly the runs the configs give.
-        previous = previous_report(folder / f'{stem}.json')
-        left_out = [r for r in load_suite(suite)['runs']
-                    if r.label in skipped]
-        carried, dropped = carried_methods(previous, left_out, clean,
-                                           search, device)
-        for line in dropped:
-            print(f'  not carried over: {line}', flush=True)
-        if carried:
-            print('  carried over from the earlier report: ' +
-                  ', '.join(m['label'] for m in carried), flush=True)
-        labels = {m['label'] for m in carried}
-        skipped = [x for x in skipped if x not in labels]
-        payload['runs_skipped'] = skipped
+    ledger = RunLedger(out / 'clean' / 'ledger')
+    earlier = earlier_work(cfg, skipped, load_suite(suite)['runs'], clean,
+                           search, device, ledger, folder / f'{stem}.json',
+                           log=lambda s: print(s, flush=True))
+    payload['runs_skipped'] = earlier.skipped
     order = [r.label for r in load_suite(suite)['runs']]
     payload.update(run_clean_suite(cfg, clean, data, work, device, search,
                                    log=lambda s: print(s, flush=True),
-                                   subset=bool(skipped),
-                                   carried=carried or (), previous=previous,
-                                   order=order,
-                                   ledger=RunLedger(out / 'clean' /
-                                                    'ledger')))
+                                   subset=bool(earlier.skipped),
+                                   carried=earlier.carried,
+                                   previous=earlier.previous, order=order,
+                                   ledger=ledger))
     payload['wall_seconds'] = time.perf_counter() - start
     # Seed 0 of a chosen setting is its trial: count every run once.
     seconds = {r['key']: r['train_seconds'] for m in payload['methods']

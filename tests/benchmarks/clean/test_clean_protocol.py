@@ -232,8 +232,21 @@ def test_smoke_run_end_to_end(tmp_path):
     assert '--protocol clean --datasets synthetic --runs BPR SimCE`' in md
     assert 'not run for this report: BCE, SM, CCL, SSM, MML.' in md
     assert 'Claims without an interval here: ' in md
-    # The same subset written over the full report keeps the other methods'
-    # rows and every interval whose sides did not change.
+    # Every finished run is in the ledger, test metrics only for the final
+    # runs.
+    ledger = sorted((out / 'clean' / 'ledger' / 'synthetic').glob('*.gz'))
+    finals = {f['key'] for m in payload['methods'] for f in m['finals']}
+    trials = {t['key'] for m in payload['methods'] for t in m['trials']}
+    assert {p.name.split('.')[0] for p in ledger} == finals | trials
+    for path in ledger:
+        entry = json.loads(gzip.decompress(path.read_bytes()))
+        assert ('test' in entry) == (entry['key'] in finals)
+        assert entry['record']['key'] == entry['key']
+    # Without the ledger, the same subset written over the full report
+    # keeps the other methods' rows and every interval whose sides did not
+    # change.
+    ledger_dir = out / 'clean' / 'ledger'
+    ledger_dir.rename(tmp_path / 'ledger')
     over = subprocess.run(
         [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
          'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
@@ -257,36 +270,32 @@ def test_smoke_run_end_to_end(tmp_path):
     md = (out / 'clean' / 'losses' / 'synthetic.md').read_text()
     assert '--protocol clean --datasets synthetic`' in md
     assert '| MML * |' in md and '| SimCE |' in md
-    # Every finished run is in the ledger, test metrics only for the final
-    # runs; a checkout without the run cache trains nothing and reports
-    # the same, from the ledger alone.
-    ledger = sorted((out / 'clean' / 'ledger' / 'synthetic').glob('*.gz'))
-    finals = {f['key'] for m in payload['methods'] for f in m['finals']}
-    trials = {t['key'] for m in payload['methods'] for t in m['trials']}
-    assert {p.name.split('.')[0] for p in ledger} == finals | trials
-    for path in ledger:
-        entry = json.loads(gzip.decompress(path.read_bytes()))
-        assert ('test' in entry) == (entry['key'] in finals)
-        assert entry['record']['key'] == entry['key']
+    # With it, a checkout without the run cache trains nothing: the methods
+    # left out by --runs are reported again from the ledger, with fresh
+    # intervals equal to the first ones.
+    shutil.rmtree(ledger_dir)
+    (tmp_path / 'ledger').rename(ledger_dir)
     shutil.rmtree(work)
     fresh = subprocess.run(
         [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
          'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(out)],
+         '--work', str(work), '--out', str(out), '--runs', 'BPR'],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert fresh.returncode == 0, fresh.stderr
-    assert 'from the ledger' in fresh.stdout
+    assert ('from the ledger, without training: BCE, SM, CCL, SSM, SimCE, '
+            'MML') in fresh.stdout
     assert not re.search(r'trained \d', fresh.stdout)
     again_payload = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
                                .read_text())
-    assert again_payload['claims'] == payload['claims']
+    assert again_payload['claims'] == payload['claims']  # none carried
     assert [m['test'] for m in again_payload['methods']] == \
         [m['test'] for m in payload['methods']]
+    assert not any(m.get('carried') for m in again_payload['methods'])
     # Another budget gives other runs: nothing of the earlier report is
     # carried over, and the report says so.
     other = subprocess.run(
         [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
-         'clean', '--datasets', 'synthetic', '--trials', '1', '--seeds', '2',
+         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '3',
          '--work', str(work), '--out', str(out), '--runs', 'BPR'],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert other.returncode == 0, other.stderr
