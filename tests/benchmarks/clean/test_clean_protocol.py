@@ -142,13 +142,19 @@ def test_choices_do_not_depend_on_the_test_split(tmp_path, monkeypatch):
         [m['test'] for m in second['methods']]
 
 
-def test_smoke_run_end_to_end(tmp_path):
-    work, out = tmp_path / 'work', tmp_path / 'results'
-    proc = subprocess.run(
+def clean_losses(work, out, *args):
+    r"""``python -m benchmarks.run losses --protocol clean`` on the
+    synthetic data set (2 trials, 2 seeds unless :obj:`args` say)."""
+    return subprocess.run(
         [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
          'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(out), '--threads', '1'],
+         '--work', str(work), '--out', str(out), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_smoke_run_end_to_end(tmp_path):
+    work, out = tmp_path / 'work', tmp_path / 'results'
+    proc = clean_losses(work, out, '--threads', '1')
     assert proc.returncode == 0, proc.stderr
     payload = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
                          .read_text())
@@ -189,11 +195,7 @@ def test_smoke_run_end_to_end(tmp_path):
     md = (out / 'clean' / 'losses' / 'synthetic.md').read_text()
     assert 'clean protocol' in md and 'Every trial' in md
     # A second run trains nothing: everything comes from the run cache.
-    again = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
-         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    again = clean_losses(work, out)
     assert again.returncode == 0, again.stderr
     assert re.search(r'cached \d', again.stdout)
     assert not re.search(r'trained \d', again.stdout)
@@ -203,11 +205,7 @@ def test_smoke_run_end_to_end(tmp_path):
     # method's trials come from its own label) and says which claims have
     # no interval and why.
     part_out = tmp_path / 'part'
-    part = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
-         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(part_out), '--runs', 'SimCE',
-         'BPR'], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    part = clean_losses(work, part_out, '--runs', 'SimCE', 'BPR')
     assert part.returncode == 0, part.stderr
     assert not re.search(r'trained \d', part.stdout)
     sub = json.loads((part_out / 'clean' / 'losses' / 'synthetic.json')
@@ -247,11 +245,7 @@ def test_smoke_run_end_to_end(tmp_path):
     # change.
     ledger_dir = out / 'clean' / 'ledger'
     ledger_dir.rename(tmp_path / 'ledger')
-    over = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
-         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(out), '--runs', 'SimCE', 'BPR'],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    over = clean_losses(work, out, '--runs', 'SimCE', 'BPR')
     assert over.returncode == 0, over.stderr
     merged = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
                         .read_text())
@@ -276,11 +270,7 @@ def test_smoke_run_end_to_end(tmp_path):
     shutil.rmtree(ledger_dir)
     (tmp_path / 'ledger').rename(ledger_dir)
     shutil.rmtree(work)
-    fresh = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
-         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '2',
-         '--work', str(work), '--out', str(out), '--runs', 'BPR'],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    fresh = clean_losses(work, out, '--runs', 'BPR')
     assert fresh.returncode == 0, fresh.stderr
     assert ('from the ledger, without training: BCE, SM, CCL, SSM, SimCE, '
             'MML') in fresh.stdout
@@ -293,11 +283,7 @@ def test_smoke_run_end_to_end(tmp_path):
     assert not any(m.get('carried') for m in again_payload['methods'])
     # Another budget gives other runs: nothing of the earlier report is
     # carried over, and the report says so.
-    other = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.run', 'losses', '--protocol',
-         'clean', '--datasets', 'synthetic', '--trials', '2', '--seeds', '3',
-         '--work', str(work), '--out', str(out), '--runs', 'BPR'],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    other = clean_losses(work, out, '--seeds', '3', '--runs', 'BPR')
     assert other.returncode == 0, other.stderr
     assert 'not carried over: SimCE: its runs in the earlier report differ' \
         in other.stdout
