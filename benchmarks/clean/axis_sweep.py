@@ -26,8 +26,8 @@ from typing import Any, Dict, List, Optional
 
 from benchmarks.clean.clean_config import clean_settings, load_clean
 from benchmarks.clean.clean_run import train_clean
-from benchmarks.clean.clean_suite import clean_spec, fixed_axes
-from benchmarks.clean.search import describe, method_space
+from benchmarks.clean.clean_suite import clean_spec, method_space_of
+from benchmarks.clean.search import describe
 from benchmarks.clean.validation_split import CleanData, carve_validation
 from benchmarks.common import environment_info, write_json
 from benchmarks.suites.config import ConfigError, load_suite
@@ -83,8 +83,7 @@ def run_sweep(suite: str, dataset: str, method: str, axis: str,
     run, found = runs[method], chosen[method]
     search = load_clean() if search is None else search
     clean = clean_settings(dataset, search)
-    space = method_space(search['common'], search['loss'][run.loss],
-                         fixed_axes(run))
+    space = method_space_of(run, search)
     points = sweep_points(found['chosen'], axis, space)
     rows = []
     for point in points:

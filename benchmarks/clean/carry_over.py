@@ -8,10 +8,14 @@ method of the earlier report is carried over only when it is exactly the run
 this invocation would do: its trials and final runs must have the spec keys
 that the current configs give (a key hashes the whole run spec: protocol,
 validation carve, settings, trial point, seed, device), so a changed config,
-search space or budget never carries a stale row.  A claim is carried only
-when neither of its sides was run again and, for the claim against the best
-classical baseline, when that baseline's test figures are unchanged: a
-carried interval is then the one the current runs would give.
+search space or budget never carries a stale row.  A claim keeps its
+earlier interval only when it gets none now and both its sides are
+unchanged: carried methods, or methods and classical baselines whose final
+runs have the same keys and test figures as before: a
+carried interval is then the one the current runs would give.  A method
+whose runs are all in the committed ledger (:mod:`benchmarks.clean.
+run_ledger`) is not carried but reported again from it, with fresh
+intervals.
 """
 import json
 from pathlib import Path
@@ -19,7 +23,6 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from benchmarks.clean.clean_config import CleanSettings
 from benchmarks.clean.run_ledger import RunLedger
-from benchmarks.clean.search import draw_trials, method_space
 from benchmarks.suites.config import RunConfig
 from benchmarks.suites.training import spec_key
 
@@ -43,11 +46,9 @@ def expected_keys(run: RunConfig, clean: CleanSettings,
                   chosen: Dict[str, Any]) -> Tuple[List[str], List[str]]:
     r"""The spec keys of the trials of :obj:`run` and of its final runs at
     the :obj:`chosen` point, as the current configs give them."""
-    from benchmarks.clean.clean_suite import clean_spec, fixed_axes
+    from benchmarks.clean.clean_suite import clean_spec, method_trials
 
-    space = method_space(search['common'], search['loss'][run.loss],
-                         fixed_axes(run))
-    points = draw_trials(space, clean.trials, search['seed'], run.label)
+    _, points = method_trials(run, clean, search)
     trials = [spec_key(clean_spec(run, clean, p, 0, device)) for p in points]
     finals = [spec_key(clean_spec(run, clean, chosen, s, device))
               for s in range(clean.seeds)]
@@ -62,18 +63,20 @@ def complete_in_ledger(run: RunConfig, clean: CleanSettings,
     :func:`benchmarks.clean.clean_suite.run_method`) with their test
     metrics; such a method is reported again without training, and its
     claims get intervals."""
-    from benchmarks.clean.clean_suite import clean_spec, fixed_axes
+    from benchmarks.clean.clean_suite import (
+        chosen_trial,
+        clean_spec,
+        method_trials,
+    )
 
-    space = method_space(search['common'], search['loss'][run.loss],
-                         fixed_axes(run))
-    points = draw_trials(space, clean.trials, search['seed'], run.label)
-    scores = []
+    _, points = method_trials(run, clean, search)
+    trials = []
     for point in points:
         entry = ledger.get(clean_spec(run, clean, point, 0, device))
         if entry is None:
             return False
-        scores.append(entry['record']['valid']['recall@20'])
-    chosen = points[scores.index(max(scores))]
+        trials.append({'point': point, 'valid': entry['record']['valid']})
+    chosen = chosen_trial(trials)['point']
     for seed in range(clean.seeds):
         entry = ledger.get(clean_spec(run, clean, chosen, seed, device))
         if entry is None or 'test' not in entry:

@@ -48,6 +48,7 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
 
     start = time.perf_counter()
     cfg = load_suite(suite)
+    every_run = list(cfg['runs'])
     skipped = select_runs(cfg, runs, suite)
     search = load_clean()
     clean = clean_settings(dataset, search)
@@ -70,16 +71,16 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
     folder = out / 'clean' / suite
     stem = dataset.replace('/', '-')
     ledger = RunLedger(out / 'clean' / 'ledger')
-    earlier = earlier_work(cfg, skipped, load_suite(suite)['runs'], clean,
-                           search, device, ledger, folder / f'{stem}.json',
+    earlier = earlier_work(cfg, skipped, every_run, clean, search, device,
+                           ledger, folder / f'{stem}.json',
                            log=lambda s: print(s, flush=True))
     payload['runs_skipped'] = earlier.skipped
-    order = [r.label for r in load_suite(suite)['runs']]
     payload.update(run_clean_suite(cfg, clean, data, work, device, search,
                                    log=lambda s: print(s, flush=True),
                                    subset=bool(earlier.skipped),
                                    carried=earlier.carried,
-                                   previous=earlier.previous, order=order,
+                                   previous=earlier.previous,
+                                   order=[r.label for r in every_run],
                                    ledger=ledger))
     payload['wall_seconds'] = time.perf_counter() - start
     # Seed 0 of a chosen setting is its trial: count every run once.

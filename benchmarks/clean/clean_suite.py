@@ -64,6 +64,29 @@ def clean_spec(run: RunConfig, clean: CleanSettings, point: Dict[str, Any],
     return spec
 
 
+def method_space_of(run: RunConfig,
+                    search: Dict[str, Any]) -> Dict[str, List[Any]]:
+    r"""The search space of :obj:`run`: the common axes and its loss's,
+    without the axes the run fixes."""
+    return method_space(search['common'], search['loss'][run.loss],
+                        fixed_axes(run))
+
+
+def method_trials(run: RunConfig, clean: CleanSettings,
+                  search: Dict[str, Any]
+                  ) -> Tuple[Dict[str, List[Any]], List[Dict[str, Any]]]:
+    r"""The search space of :obj:`run` and the points of its trials."""
+    space = method_space_of(run, search)
+    return space, draw_trials(space, clean.trials, search['seed'],
+                              run.label)
+
+
+def chosen_trial(trials: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    r"""The trial that validation chooses: the best validation Recall@20,
+    the first of equals."""
+    return max(trials, key=lambda tr: tr['valid']['recall@20'])
+
+
 def _sides(claims: Sequence[Dict[str, str]],
            text: str) -> Tuple[str, ...]:
     r"""The two sides of the claim :obj:`text` of :obj:`claims`."""
@@ -122,9 +145,7 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
     (:class:`benchmarks.clean.run_ledger.RunLedger`), finished runs are
     taken from it when the run cache lacks them, and every run finished
     here is stored in it."""
-    space = method_space(search['common'], search['loss'][run.loss],
-                         fixed_axes(run))
-    points = draw_trials(space, clean.trials, search['seed'], run.label)
+    space, points = method_trials(run, clean, search)
     trials = []
     for n, point in enumerate(points):
         spec = clean_spec(run, clean, point, 0, device)
@@ -142,7 +163,7 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
             f"{rec['valid']['recall@20']:.4f} (epoch {rec['best_epoch']}/"
             f"{rec['epochs_run']}, {_source(rec)}"
             f" {time.perf_counter() - t:.1f} s)")
-    best = max(trials, key=lambda tr: tr['valid']['recall@20'])
+    best = chosen_trial(trials)
     finals, tests = [], []
     for seed in range(clean.seeds):
         spec = clean_spec(run, clean, best['point'], seed, device)
@@ -196,9 +217,7 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
     methods = [run_method(run, clean, search, data, work, device, log,
                           ledger)
                for run in suite_cfg['runs']]
-    run_here = {m['label'] for m in methods}
-    carried = [dict(m, carried=True) for m in carried
-               if m['label'] not in run_here]
+    carried = [dict(m, carried=True) for m in carried]
     methods += carried
     if order:
         methods.sort(key=lambda m: list(order).index(m['label']))
