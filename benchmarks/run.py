@@ -56,6 +56,7 @@ reports (JSON and Markdown) from their own JSON with the current baseline
 rows, reading neither the run cache nor any data.
 """
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -128,7 +129,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         'settings': settings.to_dict(),
         'published_note': cfg.get('published_note'),
         'runs_skipped': skipped,
-        'command': 'python -m benchmarks.run ' + ' '.join(sys.argv[1:]),
+        'command': 'python -m benchmarks.run ' + shlex.join(sys.argv[1:]),
     }
     # Runs given more seeds than --seeds (--run-seeds), by label.
     more = {r.label: n for r, n in (

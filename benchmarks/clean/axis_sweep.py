@@ -19,6 +19,7 @@ model is pushed away from).
 import argparse
 import json
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -218,7 +219,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               flush=True)
         raise SystemExit(130)
     payload['environment'] = environment_info(seed=0, device=args.device)
-    payload['command'] = ('python -m benchmarks.clean.axis_sweep ' + ' '.join(
+    payload['command'] = ('python -m benchmarks.clean.axis_sweep ' + shlex.join(
         sys.argv[1:] if argv is None else argv))
     folder = args.results / 'clean' / 'sweeps'
     folder.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ falls on test items.  It reads the test split, so it is an analysis of
 finished runs, never an input of training or selection.
 """
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -287,7 +288,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               flush=True)
     payload = {'datasets': rows, 'num_negatives': args.num_negatives,
                'command': 'python -m benchmarks.suites.false_negatives '
-               + ' '.join(sys.argv[1:] if argv is None else argv),
+               + shlex.join(sys.argv[1:] if argv is None else argv),
                'environment': environment_info(seed=None, device='cpu')}
     if args.out is not None:
         write_json(args.out, payload)

@@ -3,6 +3,7 @@ it varies that axis alone, re-uses the chosen trial, never opens the test
 split, and its share of draws with a validation item matches a simulation.
 """
 import json
+import shlex
 
 import pytest
 import torch
@@ -114,6 +115,7 @@ def test_cli_writes_the_report_and_names_a_missing_result(tmp_path,
                                                            suite_result,
                                                            capsys):
     result, _, work = suite_result
+    tmp_path = tmp_path / 'a folder'  # a space the command must quote
     with pytest.raises(SystemExit):
         axis_sweep.main(['--suite', 'losses', '--dataset', 'synthetic',
                          '--method', 'SimCE', '--axis', 'lr', '--results',
@@ -122,15 +124,18 @@ def test_cli_writes_the_report_and_names_a_missing_result(tmp_path,
     folder = tmp_path / 'clean' / 'losses'
     folder.mkdir(parents=True)
     (folder / 'synthetic.json').write_text(json.dumps(result))
-    payload = axis_sweep.main(
-        ['--suite', 'losses', '--dataset', 'synthetic', '--method', 'SimCE',
-         '--axis', 'trainer.num_negatives', '--results', str(tmp_path),
-         '--work', str(work), '--threads', '1'])
+    argv = ['--suite', 'losses', '--dataset', 'synthetic', '--method',
+            'SimCE', '--axis', 'trainer.num_negatives', '--results',
+            str(tmp_path), '--work', str(work), '--threads', '1']
+    payload = axis_sweep.main(argv)
     stem = 'losses-synthetic-SimCE-trainer.num_negatives'
     saved = json.loads((tmp_path / 'clean' / 'sweeps' / f'{stem}.json')
                        .read_text())
     assert saved['rows'] == json.loads(json.dumps(payload['rows']))
     assert saved['environment']['seed'] == 0
+    # The recorded command, pasted into a shell, is the same invocation.
+    assert shlex.split(saved['command']) == [
+        'python', '-m', 'benchmarks.clean.axis_sweep', *argv]
     declared = load_clean()['loss']['simce']['trainer.num_negatives']
     assert set(saved['validation_items_among_draws']) == {
         str(n) for n in declared}
