@@ -219,8 +219,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               flush=True)
         raise SystemExit(130)
     payload['environment'] = environment_info(seed=0, device=args.device)
-    payload['command'] = ('python -m benchmarks.clean.axis_sweep ' + shlex.join(
-        sys.argv[1:] if argv is None else argv))
+    payload['command'] = 'python -m benchmarks.clean.axis_sweep ' + (
+        shlex.join(sys.argv[1:] if argv is None else argv))
     folder = args.results / 'clean' / 'sweeps'
     folder.mkdir(parents=True, exist_ok=True)
     name = sweep_stem(payload)
