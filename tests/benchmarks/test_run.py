@@ -3,6 +3,7 @@ JSON and markdown outputs exist, parse and record what reproduces them;
 shared runs come from the cache; an interrupted run resumes to the same
 result; bad configurations are reported with the file and key."""
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -560,3 +561,20 @@ def test_a_run_budget_overrides_the_dataset_settings(tmp_path):
     # A run without its own budget keeps the dataset's (and its cache key).
     plain = load_suite('losses')['runs'][0]
     assert run_spec(plain, settings, 0, 'cpu')['epochs'] == settings.epochs
+
+
+def test_recorded_command_reproduces_quoted_arguments(tmp_path):
+    # A run label with spaces ("MF / BPR") and an output folder with a
+    # space must come back as the same arguments from the recorded command,
+    # or the "Reproduce" line would run something else.
+    out = tmp_path / 'out dir'
+    args = ['backbones', '--quick', '--datasets', 'synthetic', '--work',
+            str(tmp_path / 'empty'), '--out', str(out), '--report-only',
+            '--runs', 'MF / BPR', 'MF / SSM']
+    res = run_cli(*args)
+    assert res.returncode == 0, res.stderr
+    payload = json.loads((out / 'quick' / 'backbones' /
+                          'synthetic.json').read_text())
+    words = shlex.split(payload['command'])
+    assert words[:3] == ['python', '-m', 'benchmarks.run']
+    assert words[3:] == args
