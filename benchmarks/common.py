@@ -3,6 +3,7 @@ result carries, a robust timer, and JSON output."""
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -76,6 +77,17 @@ def time_call(fn: Callable[[], Any], repeat: int = 5,
         'max': max(times),
         'repeat': repeat,
     }
+
+
+def recorded_command(module: str,
+                     argv: Optional[List[str]] = None) -> str:
+    r"""The command line that reproduces a benchmark, for its results file:
+    ``python -m`` :obj:`module` followed by :obj:`argv` (default: this
+    process's arguments), each quoted for a POSIX shell, so that a label
+    such as ``"MF / SSM"`` or a path with a space is pasted back as the
+    same argument."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return shlex.join(['python', '-m', module, *args])
 
 
 def write_json(path: Path, payload: Dict[str, Any]) -> None:

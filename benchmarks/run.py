@@ -56,7 +56,6 @@ reports (JSON and Markdown) from their own JSON with the current baseline
 rows, reading neither the run cache nor any data.
 """
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -64,7 +63,11 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
-from benchmarks.common import environment_info, write_json
+from benchmarks.common import (
+    environment_info,
+    recorded_command,
+    write_json,
+)
 from benchmarks.suites.claim_intervals import (
     claim_intervals,
     claims_left_out,
@@ -129,7 +132,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         'settings': settings.to_dict(),
         'published_note': cfg.get('published_note'),
         'runs_skipped': skipped,
-        'command': 'python -m benchmarks.run ' + shlex.join(sys.argv[1:]),
+        'command': recorded_command('benchmarks.run'),
     }
     # Runs given more seeds than --seeds (--run-seeds), by label.
     more = {r.label: n for r, n in (

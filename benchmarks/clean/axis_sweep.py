@@ -19,8 +19,6 @@ model is pushed away from).
 import argparse
 import json
 import re
-import shlex
-import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -30,7 +28,11 @@ from benchmarks.clean.clean_run import train_clean
 from benchmarks.clean.clean_suite import clean_spec, method_space_of
 from benchmarks.clean.search import describe
 from benchmarks.clean.validation_split import CleanData, carve_validation
-from benchmarks.common import environment_info, write_json
+from benchmarks.common import (
+    environment_info,
+    recorded_command,
+    write_json,
+)
 from benchmarks.suites.config import ConfigError, load_suite
 from benchmarks.suites.paper_report import RESULTS
 from benchmarks.suites.training import WORK, SplitCache
@@ -219,8 +221,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               flush=True)
         raise SystemExit(130)
     payload['environment'] = environment_info(seed=0, device=args.device)
-    payload['command'] = 'python -m benchmarks.clean.axis_sweep ' + (
-        shlex.join(sys.argv[1:] if argv is None else argv))
+    payload['command'] = recorded_command('benchmarks.clean.axis_sweep',
+                                          argv)
     folder = args.results / 'clean' / 'sweeps'
     folder.mkdir(parents=True, exist_ok=True)
     name = sweep_stem(payload)

@@ -19,7 +19,6 @@ Target (design card, 2-core CPU): <= 4 s, against ~1.9 s for the GEMM alone
 and ~5.5 s for the plain loop.  Run: ``python -m benchmarks.micro.evaluation``.
 """
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -27,7 +26,12 @@ from typing import Any, Callable, Dict, List, Optional
 import torch
 from torch import Tensor
 
-from benchmarks.common import environment_info, time_call, write_json
+from benchmarks.common import (
+    environment_info,
+    recorded_command,
+    time_call,
+    write_json,
+)
 from pyg_simce.metrics import default_chunk_size, evaluate_ranking, topk_items
 from pyg_simce.metrics.ranking import ranking_metrics
 from pyg_simce.metrics.topk import iter_topk, selection_block_size
@@ -299,8 +303,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         'note': 'timings are medians; the 2-core machine was shared with '
         'other jobs while measuring, so spreads are wide',
         'environment': environment_info(seed=args.seed, device='cpu'),
-        'command': ' '.join(['python -m benchmarks.micro.evaluation'] +
-                            (argv if argv is not None else sys.argv[1:])),
+        'command': recorded_command('benchmarks.micro.evaluation', argv),
     }
     write_json(args.out, result)
     print(f'wrote {args.out}')

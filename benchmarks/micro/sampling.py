@@ -17,13 +17,17 @@ Run: ``python -m benchmarks.micro.sampling``.
 """
 import argparse
 import random
-import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import torch
 
-from benchmarks.common import environment_info, time_call, write_json
+from benchmarks.common import (
+    environment_info,
+    recorded_command,
+    time_call,
+    write_json,
+)
 from pyg_simce.sampler import (
     PopularityNegativeSampler,
     UniformNegativeSampler,
@@ -138,8 +142,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         'python_loop_note': f'timed on {loop_rows} rows, scaled by {scale}',
         'note': 'medians; the 2-core machine was shared with other jobs',
         'environment': environment_info(seed=args.seed, device='cpu'),
-        'command': ' '.join(['python -m benchmarks.micro.sampling'] +
-                            (argv if argv is not None else sys.argv[1:])),
+        'command': recorded_command('benchmarks.micro.sampling', argv),
     }
     write_json(args.out, result)
     print(f'wrote {args.out}')

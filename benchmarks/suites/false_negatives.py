@@ -21,8 +21,6 @@ falls on test items.  It reads the test split, so it is an analysis of
 finished runs, never an input of training or selection.
 """
 import argparse
-import shlex
-import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -261,7 +259,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     r"""``python -m benchmarks.suites.false_negatives --datasets ...``: the
     exact share of uniform negatives that are test items on each data set
     (the model-free part of the analysis), as JSON."""
-    from benchmarks.common import environment_info, write_json
+    from benchmarks.common import (
+        environment_info,
+        recorded_command,
+        write_json,
+    )
     from benchmarks.suites.config import load_settings
     from pyg_simce.data import load_dataset
 
@@ -287,8 +289,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
               f"({rows[name]['test_share_of_draws']:.5f} of draws)",
               flush=True)
     payload = {'datasets': rows, 'num_negatives': args.num_negatives,
-               'command': 'python -m benchmarks.suites.false_negatives '
-               + shlex.join(sys.argv[1:] if argv is None else argv),
+               'command': recorded_command(
+                   'benchmarks.suites.false_negatives', argv),
                'environment': environment_info(seed=None, device='cpu')}
     if args.out is not None:
         write_json(args.out, payload)
