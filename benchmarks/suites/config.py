@@ -6,6 +6,7 @@ model, loss and overrides) and the published figures it is compared with.
 Every mistake is reported with the file and the key at fault.
 """
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -319,6 +320,17 @@ def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
 
 def runs_argument(labels: Sequence[str]) -> str:
     r"""The ``--runs`` argument that selects :obj:`labels`, quoted for a
-    shell, *e.g.* ``' --runs BPR "SimCE margin 5"'``."""
-    return ' --runs ' + ' '.join(f'"{x}"' if ' ' in x else x
-                                 for x in labels)
+    shell, *e.g.* ``' --runs BPR "SimCE margin 5"'``.
+
+    A label that needs quoting is written in double quotes, as the
+    committed reports show it, unless it holds a character that a shell
+    still expands there (``"``, ``$``, backquote, backslash, ``!``); such
+    a label is quoted by :func:`shlex.quote`."""
+    return ' --runs ' + ' '.join(_shell_word(x) for x in labels)
+
+
+def _shell_word(label: str) -> str:
+    quoted = shlex.quote(label)
+    if quoted == label or any(c in label for c in '"$`\\!'):
+        return quoted
+    return f'"{label}"'
