@@ -197,7 +197,8 @@ def interval_table(root: Path = RESULTS) -> List[str]:
         seeds = (data['settings']['seeds'] if protocol == 'clean'
                  else len(data['seeds']))
         for c in data.get('claims', []):
-            rows.append((c['claim'], protocol, data['dataset'], seeds,
+            rows.append((c['claim'], protocol, data['dataset'],
+                         c.get('seeds', seeds),
                          interval_text(c['recall@20']),
                          interval_text(c['ndcg@20']), c['verdict'],
                          _rel(path)))

@@ -5,6 +5,14 @@ from typing import Any, Dict, List, Optional, Sequence
 from benchmarks.clean.paired_bootstrap import claim_statistics
 
 
+def _common(a: Sequence[Any], b: Sequence[Any]):
+    # The seeds both sides have: each side's records are in seed order
+    # from seed 0 (a run given more seeds with --run-seeds has 0..K-1), so
+    # the first min(len(a), len(b)) of each are the same seeds, paired.
+    k = min(len(a), len(b))
+    return list(a[:k]), list(b[:k])
+
+
 def _left_out(claim: Dict[str, str],
               per_user: Dict[str, List[Dict[str, Any]]]) -> Optional[str]:
     # Why :obj:`claim` gets no interval (None: it gets one).
@@ -13,10 +21,8 @@ def _left_out(claim: Dict[str, str],
         return 'not in this report: ' + ', '.join(
             x for x, v in ((claim['better'], a), (claim['worse'], b))
             if not v)
-    if len(a) != len(b):
-        return (f"unequal seeds ({claim['better']}: {len(a)}, "
-                f"{claim['worse']}: {len(b)})")
-    if any(r is None for r in list(a) + list(b)):
+    a, b = _common(a, b)
+    if any(r is None for r in a + b):
         return 'a seed without per-user test metrics (unfinished run)'
     return None
 
@@ -25,14 +31,17 @@ def claim_intervals(claims: Sequence[Dict[str, str]],
                     per_user: Dict[str, List[Dict[str, Any]]]
                     ) -> List[Dict[str, Any]]:
     r"""The statistics of every claim whose two sides have per-user test
-    metrics for every seed (:obj:`per_user` maps a run label to its seeds'
-    records with ``users``, ``recall@20`` and ``ndcg@20``); the others are
-    listed by :func:`claims_left_out`."""
+    metrics for every seed they share (:obj:`per_user` maps a run label to
+    its seeds' records, in seed order from seed 0, with ``users``,
+    ``recall@20`` and ``ndcg@20``); the others are listed by
+    :func:`claims_left_out`.  When one side has more seeds than the other
+    (``--run-seeds``), the claim pairs the seeds both have, and its
+    ``seeds`` says how many."""
     out = []
     for c in claims:
         if _left_out(c, per_user) is not None:
             continue
-        a, b = per_user[c['better']], per_user[c['worse']]
+        a, b = _common(per_user[c['better']], per_user[c['worse']])
         out.append({'claim': c['claim'], 'better': c['better'],
                     'worse': c['worse'], 'seeds': len(a),
                     **claim_statistics(a, b)})
@@ -43,8 +52,8 @@ def claims_left_out(claims: Sequence[Dict[str, str]],
                     per_user: Dict[str, List[Dict[str, Any]]]
                     ) -> List[Dict[str, str]]:
     r"""The claims :func:`claim_intervals` leaves out, each with the reason
-    (a side not in the report, unequal numbers of seeds, or a seed without
-    per-user metrics), so that a report says why a claim has no interval."""
+    (a side not in the report, or a shared seed without per-user
+    metrics), so that a report says why a claim has no interval."""
     reasons = [(c['claim'], _left_out(c, per_user)) for c in claims]
     return [{'claim': c, 'reason': r} for c, r in reasons if r is not None]
 
@@ -63,17 +72,21 @@ def claims_markdown(claims: Sequence[Dict[str, Any]],
     if not claims:
         return []
     counts = sorted({int(c.get('seeds', num_seeds)) for c in claims})
-    seeds = (f'{counts[0]} seed(s)' if len(counts) == 1 else
-             ' or '.join(map(str, counts)) + ' seeds, as many as both runs '
-             'have')
+    mixed = len(counts) > 1
+    seeds = (f'{counts[0]} seed(s)' if not mixed else
+             ' or '.join(map(str, counts)) + ' seeds, those both runs have '
+             '(column seeds)')
     lines = ['', f'Claims with intervals (paired difference A − B of '
              f'per-user Recall@20 / NDCG@20 on the test users, averaged '
              f'over {seeds} per user; 95% bootstrap interval over users):',
              '',
-             '| claim (A > B) | Δ Recall@20 [95% CI] | Δ NDCG@20 [95% CI] '
-             '| verdict |', '|---|---|---|---|']
+             '| claim (A > B) |' + (' seeds |' if mixed else '') +
+             ' Δ Recall@20 [95% CI] | Δ NDCG@20 [95% CI] | verdict |',
+             '|---|' + ('---|' if mixed else '') + '---|---|---|']
     for c in claims:
-        lines.append(f"| {c['claim']} | {interval_text(c['recall@20'])} | "
+        count = (f" {int(c.get('seeds', num_seeds))} |" if mixed else '')
+        lines.append(f"| {c['claim']} |{count} "
+                     f"{interval_text(c['recall@20'])} | "
                      f"{interval_text(c['ndcg@20'])} | **{c['verdict']}** |")
     return lines
 
