@@ -36,7 +36,11 @@ records the seeds, versions, device and wall time.
 Training runs are cached in ``benchmarks/work`` (keyed by their complete
 settings) and checkpointed after every epoch: suites that share a run train
 it once, and a suite stopped half-way resumes where it stopped when started
-again.  ``--fresh`` ignores the cache.
+again.  ``--fresh`` ignores the cache.  Every finished run is also kept,
+without its weights, in the committed paper ledger
+(``benchmarks/results/paper_ledger``,
+:mod:`benchmarks.suites.paper_ledger`): a fresh clone reports it, and
+trains only the runs the ledger lacks.
 
 ``--report-only`` trains nothing: it writes the reports from what the cache
 holds, so that the progress of long runs (a Gowalla suite on a CPU, say)
@@ -89,18 +93,23 @@ from benchmarks.suites.paper_report import (
     result_dir,
     write_index,
 )
+from benchmarks.suites.paper_ledger import (
+    keep_analyses,
+    paper_ledger,
+    paper_record,
+)
 from benchmarks.suites.report import PLOTS, plot_title
 from benchmarks.suites.suites import SUMMARIES, training_rows
-from benchmarks.suites.training import (
-    WORK,
-    SplitCache,
-    cached_record,
-    execute,
-    run_spec,
-)
+from benchmarks.suites.training import WORK, SplitCache, run_spec
 
 SUITES = ('losses', 'backbones', 'similarity', 'propagation', 'longtail',
           'magnitude', 'convergence', 'speed', 'simce')
+
+
+def _source(rec: Dict[str, Any]) -> str:
+    if rec.get('source') == 'ledger':
+        return 'from the ledger'
+    return 'cached' if rec['cached'] else 'trained'
 
 
 def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
@@ -151,6 +160,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             'pyg_repeat')}
     else:
         published = cfg.get('published', {}).get(dataset, {})
+        ledger = paper_ledger(out)
         records: Dict[str, List[Dict[str, Any]]] = {}
         # The long-tail and magnitude analyses need a run's final
         # embeddings, which an unfinished run does not have yet.
@@ -160,16 +170,15 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             for seed in range(max(len(seeds), more.get(run.label, 0))):
                 spec = run_spec(run, settings, seed, device)
                 t = time.perf_counter()
-                if report_only:
-                    rec = cached_record(spec, work, unfinished=partial_ok)
-                    if rec is None:
-                        print(f"  [{suite} {dataset}] {run.label} seed "
-                              f"{seed}: nothing to report yet", flush=True)
-                        missing.append(run.label)
-                        continue
-                else:
-                    rec = execute(spec, splits, work, fresh=fresh,
-                                  quiet=not verbose)
+                rec = paper_record(spec, splits, work, ledger, fresh=fresh,
+                                   quiet=not verbose,
+                                   report_only=report_only,
+                                   partial_ok=partial_ok)
+                if rec is None:
+                    print(f"  [{suite} {dataset}] {run.label} seed "
+                          f"{seed}: nothing to report yet", flush=True)
+                    missing.append(run.label)
+                    continue
                 if rec['cached']:
                     cached += 1
                 else:
@@ -181,7 +190,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
                       f"{rec['test']['ndcg@20']:.4f} (best epoch "
                       f"{rec['best_epoch']}/{rec['epochs_run']}"
                       f"{' so far, UNFINISHED' if unfinished else ''}"
-                      f", {'cached' if rec['cached'] else 'trained'} "
+                      f", {_source(rec)} "
                       f"{time.perf_counter() - t:.1f} s)", flush=True)
         # A run with no report for some seed is left out (a mean over the
         # other seeds would not be comparable).
@@ -203,6 +212,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
         summary = SUMMARIES[suite](
             cfg, rows, records, published=published, work=work,
             split_of=lambda: splits.get(dataset, settings.load))
+        keep_analyses(ledger, records)
     payload['summary'] = summary
     attach_baselines(payload, out)
     payload['runs_trained'] = trained

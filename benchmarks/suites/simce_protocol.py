@@ -32,7 +32,9 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
                            split: Any, work: Path) -> Dict[str, Any]:
     r"""The expected share of test items among each run's negatives and, for
     every seed-0 run with a checkpoint, where its loss pushes (one seeded
-    probe of training positives shared by all runs)."""
+    probe of training positives shared by all runs).  The analysis is kept
+    in the run's record (``push_analysis``, which the paper ledger stores),
+    so that a run whose checkpoint is gone is reported with it."""
     from benchmarks.suites.false_negatives import (
         expected_test_draws,
         probe_draw,
@@ -46,13 +48,24 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
                    for recs in records.values() for r in recs] or [1])
     probe = probe_draw(train, test, split.num_users, split.num_items,
                        num_neg)
+    # The probe the analysis used: a stored analysis (the ledger's, for a
+    # run whose checkpoint is gone) counts only for the same probe.
+    used = {'num_negatives': num_neg,
+            'probe_positives': int(probe['neg'].size(0))}
     runs = {}
     for label, recs in records.items():
         rec = next((r for r in recs if r['spec']['seed'] == 0), None)
-        if rec is not None:
-            push = run_push(rec, run_folder(rec['spec'], work), split, probe)
-            if push:
-                runs[label] = push
+        if rec is None:
+            continue
+        push = run_push(rec, run_folder(rec['spec'], work), split, probe)
+        if push:
+            rec['push_analysis'] = dict(used, push=push)
+        else:
+            stored = rec.get('push_analysis') or {}
+            if {k: stored.get(k) for k in used} == used:
+                push = stored.get('push')
+        if push:
+            runs[label] = push
     header = ['run', 'model', 'epoch', 'hardest negative is a test item',
               "share of the loss's negative gradient on test items",
               'positives whose negatives get gradient',

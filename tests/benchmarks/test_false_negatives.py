@@ -295,3 +295,16 @@ def test_simce_suite_reports_where_each_loss_pushes(monkeypatch, tmp_path):
     key = ('diagnosis: SimCE gains when test items are never negatives '
            '(oracle)')
     assert key in claims
+    # Another checkout: an empty run cache, the same results root.  The
+    # runs and their push analyses come from the paper ledger, nothing is
+    # trained, and the report is the same.
+    again = runner.run_one('simce', 'synthetic', 'quick', [0], 'cpu',
+                           SplitCache(), tmp_path / 'empty',
+                           tmp_path / 'out', fresh=False, verbose=False,
+                           runs=labels, report_only=True)
+    assert again['runs_trained'] == 0 and again['runs_cached'] == 3
+    assert again['runs_missing'] == [] and again['runs_unfinished'] == []
+    assert again['summary']['false_negatives']['runs'] == negatives['runs']
+    assert again['rows'] == payload['rows']
+    assert again['claims'] == payload['claims']
+    assert not (tmp_path / 'empty').exists()
