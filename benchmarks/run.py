@@ -67,6 +67,7 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
+from benchmarks.clean.run_ledger import record_source
 from benchmarks.common import (
     environment_info,
     recorded_command,
@@ -84,6 +85,11 @@ from benchmarks.suites.config import (
     parse_run_seeds,
     select_runs,
 )
+from benchmarks.suites.paper_ledger import (
+    keep_analyses,
+    paper_ledger,
+    paper_record,
+)
 from benchmarks.suites.paper_report import (
     RESULTS,
     attach_baselines,
@@ -93,23 +99,14 @@ from benchmarks.suites.paper_report import (
     result_dir,
     write_index,
 )
-from benchmarks.suites.paper_ledger import (
-    keep_analyses,
-    paper_ledger,
-    paper_record,
-)
 from benchmarks.suites.report import PLOTS, plot_title
+from benchmarks.suites.run_lock import RunInProgress
 from benchmarks.suites.suites import SUMMARIES, training_rows
-from benchmarks.suites.training import WORK, SplitCache, run_spec
+from benchmarks.suites.training import WORK, SplitCache, cached_record, \
+    run_spec
 
 SUITES = ('losses', 'backbones', 'similarity', 'propagation', 'longtail',
           'magnitude', 'convergence', 'speed', 'simce')
-
-
-def _source(rec: Dict[str, Any]) -> str:
-    if rec.get('source') == 'ledger':
-        return 'from the ledger'
-    return 'cached' if rec['cached'] else 'trained'
 
 
 def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
@@ -170,10 +167,16 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
             for seed in range(max(len(seeds), more.get(run.label, 0))):
                 spec = run_spec(run, settings, seed, device)
                 t = time.perf_counter()
-                rec = paper_record(spec, splits, work, ledger, fresh=fresh,
-                                   quiet=not verbose,
-                                   report_only=report_only,
-                                   partial_ok=partial_ok)
+                try:
+                    rec = paper_record(spec, splits, work, ledger,
+                                       fresh=fresh, quiet=not verbose,
+                                       report_only=report_only,
+                                       partial_ok=partial_ok)
+                except RunInProgress as e:
+                    # Another process trains it: reported as it stands.
+                    print(f'  [{suite} {dataset}] {run.label} seed {seed}: '
+                          f'{e}', flush=True)
+                    rec = cached_record(spec, work, unfinished=partial_ok)
                 if rec is None:
                     print(f"  [{suite} {dataset}] {run.label} seed "
                           f"{seed}: nothing to report yet", flush=True)
@@ -190,7 +193,7 @@ def run_one(suite: str, dataset: str, mode: str, seeds: List[int],
                       f"{rec['test']['ndcg@20']:.4f} (best epoch "
                       f"{rec['best_epoch']}/{rec['epochs_run']}"
                       f"{' so far, UNFINISHED' if unfinished else ''}"
-                      f", {_source(rec)} "
+                      f", {record_source(rec)} "
                       f"{time.perf_counter() - t:.1f} s)", flush=True)
         # A run with no report for some seed is left out (a mean over the
         # other seeds would not be comparable).
@@ -311,7 +314,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         if args.run_seeds is not None:
             parser.error('--run-seeds applies to --protocol paper only')
         from benchmarks.clean.clean_main import main_clean
-        return main_clean(parser, args)
+        try:
+            return main_clean(parser, args)
+        except RunInProgress as e:
+            print(f'error: {e}', file=sys.stderr)
+            raise SystemExit(1)
     if args.trials is not None:
         parser.error('--trials applies to --protocol clean only')
     device = args.device

@@ -24,6 +24,7 @@ import torch
 from benchmarks.clean.validation_split import CleanData, final_evaluation
 from benchmarks.common import write_json
 from benchmarks.suites.per_user import per_user_metrics
+from benchmarks.suites.run_lock import run_lock
 from benchmarks.suites.training import (
     _curve,
     _log_lines,
@@ -36,18 +37,35 @@ def train_clean(spec: Dict[str, Any], data: CleanData, work: Path,
                 quiet: bool = True) -> Dict[str, Any]:
     r"""Returns the validation record of the run :obj:`spec`, training it
     (or resuming its checkpoint) unless it finished before. The test split
-    is never opened here."""
-    from pyg_simce.nn.loss import loss_resolver
-    from pyg_simce.train import Trainer
-    from pyg_simce.train.checkpoint import latest_checkpoint
-
+    is never opened here.  Raises
+    :class:`~benchmarks.suites.run_lock.RunInProgress` when another process
+    is training it."""
     folder = run_folder(spec, work)
+    record = _finished(folder)
+    if record is not None:
+        return record
+    # One process trains a run (benchmarks.suites.run_lock); inside the
+    # lock the cache is read again, the holder may just have finished it.
+    with run_lock(folder):
+        return _finished(folder) or _train(spec, data, folder, quiet)
+
+
+def _finished(folder: Path) -> Optional[Dict[str, Any]]:
     record_path = folder / 'record.json'
     if record_path.is_file() and (folder / 'best.pt').is_file():
         record = json.loads(record_path.read_text())
         record['cached'] = True
         return record
-    folder.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def _train(spec: Dict[str, Any], data: CleanData, folder: Path,
+           quiet: bool) -> Dict[str, Any]:
+    from pyg_simce.nn.loss import loss_resolver
+    from pyg_simce.train import Trainer
+    from pyg_simce.train.checkpoint import latest_checkpoint
+
+    record_path = folder / 'record.json'
     (folder / 'spec.json').write_text(json.dumps(spec, indent=1))
     ckpt_dir = folder / 'checkpoint'
     log_path = folder / 'log.jsonl'

@@ -22,7 +22,7 @@ from benchmarks.clean.clean_run import (
     final_test,
     train_clean,
 )
-from benchmarks.clean.run_ledger import RunLedger
+from benchmarks.clean.run_ledger import RunLedger, record_source
 from benchmarks.clean.search import (
     apply_point,
     describe,
@@ -94,12 +94,6 @@ def _sides(claims: Sequence[Dict[str, str]],
     return c['better'], c['worse']
 
 
-def _source(rec: Dict[str, Any]) -> str:
-    if rec.get('source') == 'ledger':
-        return 'from the ledger'
-    return 'cached' if rec['cached'] else 'trained'
-
-
 def _mean_std(values: List[float]) -> Dict[str, float]:
     return {'mean': statistics.fmean(values),
             'std': statistics.stdev(values) if len(values) > 1 else 0.0}
@@ -161,7 +155,7 @@ def run_method(run: RunConfig, clean: CleanSettings, search: Dict[str, Any],
         log(f"    {run.label} trial {n + 1}/{len(points)} "
             f"[{describe(point)}]: valid Recall@20 "
             f"{rec['valid']['recall@20']:.4f} (epoch {rec['best_epoch']}/"
-            f"{rec['epochs_run']}, {_source(rec)}"
+            f"{rec['epochs_run']}, {record_source(rec)}"
             f" {time.perf_counter() - t:.1f} s)")
     best = chosen_trial(trials)
     finals, tests = [], []

@@ -85,3 +85,11 @@ class RunLedger:
         tmp = path.with_name(path.name + '.tmp')
         tmp.write_bytes(data)
         os.replace(tmp, path)
+
+
+def record_source(rec: Dict[str, Any]) -> str:
+    r"""Where a suite's run record came from, for its progress line:
+    ``'from the ledger'``, ``'cached'`` (the run cache) or ``'trained'``."""
+    if rec.get('source') == 'ledger':
+        return 'from the ledger'
+    return 'cached' if rec.get('cached') else 'trained'

@@ -25,6 +25,7 @@ from benchmarks.suites.config import RunConfig, Settings
 from benchmarks.suites.magnitude_records import magnitude_record, \
     message_record, propagated_sides
 from benchmarks.suites.per_user import per_user_metrics
+from benchmarks.suites.run_lock import run_lock
 
 WORK = Path(__file__).resolve().parent.parent / 'work'
 
@@ -201,7 +202,9 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
             fresh: bool = False, quiet: bool = True) -> Dict[str, Any]:
     r"""Returns the record of the run :obj:`spec`: from the cache when it
     finished before, else trains it (resuming from its checkpoint if one
-    exists) and caches the record.
+    exists) and caches the record.  Raises
+    :class:`~benchmarks.suites.run_lock.RunInProgress` when another process
+    is training it.
 
     Args:
         spec (dict): From :func:`run_spec`.
@@ -210,6 +213,19 @@ def execute(spec: Dict[str, Any], splits: SplitCache, work: Path = WORK,
         fresh (bool): Ignore a cached record and any checkpoint.
         quiet (bool): Do not print the trainer's per-epoch lines.
     """
+    if not fresh:
+        record = cached_record(spec, work, unfinished=False)
+        if record is not None:
+            return record
+    # One process trains a run; another one that needs it gets
+    # RunInProgress (benchmarks.suites.run_lock).  Inside the lock the
+    # cache is read again: the holder may just have finished it.
+    with run_lock(run_folder(spec, work)):
+        return _train(spec, splits, work, fresh, quiet)
+
+
+def _train(spec: Dict[str, Any], splits: SplitCache, work: Path,
+           fresh: bool, quiet: bool) -> Dict[str, Any]:
     from pyg_simce.metrics import longtail_decomposition
     from pyg_simce.nn.loss import loss_resolver
     from pyg_simce.train import Trainer
