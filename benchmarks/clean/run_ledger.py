@@ -24,7 +24,7 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 from benchmarks.suites.training import spec_key
 
@@ -64,14 +64,21 @@ class RunLedger:
         return entry
 
     def put(self, spec: Dict[str, Any], record: Dict[str, Any],
-            test: Optional[Dict[str, Any]] = None) -> None:
+            test: Optional[Dict[str, Any]] = None,
+            keep: Sequence[str] = ()) -> None:
         r"""Stores the finished run :obj:`spec`: its validation
         :obj:`record` and, for a final run, its :obj:`test` metrics (kept
-        when an earlier entry has them and :obj:`test` is not given)."""
+        when an earlier entry has them and :obj:`test` is not given), as
+        are the keys :obj:`keep` of an earlier record that :obj:`record`
+        lacks (analyses added to an entry after the run, for example)."""
         entry = {'key': spec_key(spec),
                  'record': {k: v for k, v in record.items()
                             if k not in ('cached', 'source')}}
         old = self.get(spec)
+        if old is not None:
+            entry['record'].update({
+                k: old['record'][k] for k in keep
+                if k in old['record'] and k not in entry['record']})
         if test is None and old is not None and 'test' in old:
             test = old['test']
         if test is not None:

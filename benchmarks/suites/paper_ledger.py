@@ -17,7 +17,7 @@ the ledger entry once it has computed it from a checkpoint
 (:func:`keep_analyses`).
 """
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from benchmarks.clean.run_ledger import RunLedger
 from benchmarks.suites.training import cached_record, execute
@@ -62,23 +62,21 @@ def paper_record(spec: Dict[str, Any], splits: Any, work: Path,
             return (cached_record(spec, work, unfinished=True)
                     if partial_ok else None)
         if rec is not None:
-            _keep(ledger, spec, rec)
+            if rec.get('source') != 'ledger':
+                _keep(ledger, spec, rec)
             return rec
     if report_only:
         return None
     rec = train(spec, splits, work, fresh=fresh, quiet=quiet)
-    _keep(ledger, spec, rec)
+    # A retrained run's analyses are computed again from its checkpoint.
+    _keep(ledger, spec, rec, keep=() if fresh else ANALYSES)
     return rec
 
 
 def _keep(ledger: Optional[RunLedger], spec: Dict[str, Any],
-          rec: Dict[str, Any]) -> None:
-    if ledger is None or rec.get('unfinished'):
-        return
-    old = ledger.get(spec)
-    kept = {k: old['record'][k] for k in ANALYSES
-            if old is not None and k in old['record'] and k not in rec}
-    ledger.put(spec, dict(rec, **kept))
+          rec: Dict[str, Any], keep: Sequence[str] = ANALYSES) -> None:
+    if ledger is not None and not rec.get('unfinished'):
+        ledger.put(spec, rec, keep=keep)
 
 
 def keep_analyses(ledger: Optional[RunLedger],

@@ -127,3 +127,9 @@ def test_report_time_analyses_outlive_the_checkpoint(ledger_api, tmp_path):
     fresh = paper_ledger.paper_record(_spec(), None, tmp_path / 'w2',
                                       ledger, train=train)
     assert fresh['push_analysis'] == analysis and train.calls == 1
+    # --fresh retrains: the old run's analysis is not carried over (the
+    # report computes it again from the new checkpoint).
+    paper_ledger.paper_record(_spec(), None, tmp_path / 'work', ledger,
+                              train=train, fresh=True)
+    assert train.calls == 2
+    assert 'push_analysis' not in ledger.get(_spec())['record']
