@@ -73,12 +73,12 @@ def claims_markdown(claims: Sequence[Dict[str, Any]],
         return []
     counts = sorted({int(c.get('seeds', num_seeds)) for c in claims})
     mixed = len(counts) > 1
-    seeds = (f'{counts[0]} seed(s)' if not mixed else
-             ' or '.join(map(str, counts)) + ' seeds, those both runs have '
-             '(column seeds)')
+    seeds = (f'over {counts[0]} seed(s) per user' if not mixed else
+             'per user over the seeds both runs have (column seeds: '
+             + ' or '.join(map(str, counts)) + ')')
     lines = ['', f'Claims with intervals (paired difference A − B of '
              f'per-user Recall@20 / NDCG@20 on the test users, averaged '
-             f'over {seeds} per user; 95% bootstrap interval over users):',
+             f'{seeds}; 95% bootstrap interval over users):',
              '',
              '| claim (A > B) |' + (' seeds |' if mixed else '') +
              ' Δ Recall@20 [95% CI] | Δ NDCG@20 [95% CI] | verdict |',

@@ -64,6 +64,7 @@ def test_a_claim_pairs_the_seeds_both_sides_have(monkeypatch):
     # Seeds 0 and 1 paired: per user 0.7, 0.65, 0.6, 0.55 against 0.05.
     assert abs(kept['a > c']['recall@20']['mean'] - 0.575) < 1e-9
     text = '\n'.join(claims_markdown(list(kept.values()), num_seeds=1))
-    assert '1 or 2 seeds, those both runs have (column seeds)' in text
+    assert ('averaged per user over the seeds both runs have (column '
+            'seeds: 1 or 2); 95%') in text
     assert '| claim (A > B) | seeds |' in text
     assert '| a > b | 1 |' in text and '| a > c | 2 |' in text

@@ -37,6 +37,31 @@ def test_best_margin_ignores_oracle_runs():
     assert 'false_negatives' not in summary  # no split given: no probe
 
 
+def test_best_margin_compares_the_seeds_every_margin_has():
+    # Margin 5 over three seeds (0.19, 0.17, 0.15: mean 0.17) against
+    # margin 10's one seed (0.18): on seed 0 alone margin 5 is ahead, and
+    # its three-seed mean must not be ranked against one seed's figure.
+    five = [run('SimCE margin 5', r)[1] for r in (0.19, 0.17, 0.15)]
+    for rec, r in zip(five, (0.19, 0.17, 0.15)):
+        rec['test']['recall@20'] = r
+    ten_row, ten = run('SimCE margin 10', 0.18)
+    ten['test']['recall@20'] = 0.18
+    rows = [{'label': 'SimCE margin 5', 'loss': 'simce',
+             'recall@20': {'mean': 0.17, 'std': 0.02},
+             'ndcg@20': {'mean': 0.17, 'std': 0.02}}, ten_row]
+    records = {'SimCE margin 5': five, 'SimCE margin 10': [ten]}
+    best = simce_protocol({}, rows, records)['verdicts'][0]
+    assert best['evidence'] == ('SimCE margin 5 (Recall@20 0.1900, seed 0 '
+                                'of every margin)')
+    # With two seeds each, seeds 0-1 are compared: 0.18 against 0.17.
+    ten2 = run('SimCE margin 10', 0.18)[1]
+    ten2['test']['recall@20'] = 0.20
+    records['SimCE margin 10'] = [ten, ten2]
+    best = simce_protocol({}, rows, records)['verdicts'][0]
+    assert best['evidence'] == ('SimCE margin 10 (Recall@20 0.1900, seeds '
+                                '0-1, those every margin has)')
+
+
 @pytest.mark.parametrize('run_to,expected', [
     (None, '200'), (20, '20 of 200 (unfinished)')])
 def test_unfinished_bpr_is_reported_with_the_epochs_it_ran(run_to, expected):
