@@ -45,9 +45,14 @@ def _best_margin(simce: List[Row],
             for r in simce}
         note = (", seed 0 of every margin" if n == 1 else
                 f", seeds 0-{n - 1}, those every margin has")
-    best = max(score, key=score.get)
+    top = max(score.values())
+    # Margins that tie at the printed precision are named together (while
+    # the hinge is active for every positive, margins give the same model).
+    best = [label for label, x in score.items()
+            if f'{x:.4f}' == f'{top:.4f}']
     return {'claim': 'best SimCE margin on this dataset', 'holds': None,
-            'evidence': f"{best} (Recall@20 {score[best]:.4f}{note})"}
+            'evidence': f"{' and '.join(best)} (Recall@20 {top:.4f}"
+            f"{', tied' if len(best) > 1 else ''}{note})"}
 
 
 def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],

@@ -53,6 +53,13 @@ def test_best_margin_compares_the_seeds_every_margin_has():
     best = simce_protocol({}, rows, records)['verdicts'][0]
     assert best['evidence'] == ('SimCE margin 5 (Recall@20 0.1900, seed 0 '
                                 'of every margin)')
+    # A tie at the printed precision names both margins.
+    ten['test']['recall@20'] = 0.19
+    best = simce_protocol({}, rows, records)['verdicts'][0]
+    assert best['evidence'] == ('SimCE margin 5 and SimCE margin 10 '
+                                '(Recall@20 0.1900, tied, seed 0 of every '
+                                'margin)')
+    ten['test']['recall@20'] = 0.18
     # With two seeds each, seeds 0-1 are compared: 0.18 against 0.17.
     ten2 = run('SimCE margin 10', 0.18)[1]
     ten2['test']['recall@20'] = 0.20
