@@ -60,7 +60,8 @@ def test_best_margin_compares_the_seeds_every_margin_has():
                                 '(Recall@20 0.1900, tied, seed 0 of every '
                                 'margin)')
     ten['test']['recall@20'] = 0.18
-    # With two seeds each, seeds 0-1 are compared: 0.18 against 0.17.
+    # With two seeds of margin 10, seeds 0-1 are compared: margin 10's
+    # 0.19 against margin 5's 0.18.
     ten2 = run('SimCE margin 10', 0.18)[1]
     ten2['test']['recall@20'] = 0.20
     records['SimCE margin 10'] = [ten, ten2]
