@@ -249,7 +249,11 @@ def render(root: Path = RESULTS) -> str:
     for mode, path, data in found:
         env = data.get('environment', {})
         runs.append(f"- `{_rel(path)}`: {data['suite']} on "
-                    f"{data['dataset']} ({mode}), seeds {data['seeds']}, "
+                    f"{data['dataset']} ({mode}), seeds {data['seeds']}"
+                    + (f" (more for some runs: "
+                       + '; '.join(f'{k} 0-{n - 1}' for k, n in more.items())
+                       + ')' if (more := data.get('seeds_per_run')) else '')
+                    + ", "
                     f"{data['device']} ({env.get('device_name', '?')}), "
                     f"pyg_simce {env.get('versions', {}).get('pyg_simce')}, "
                     f"torch {env.get('versions', {}).get('torch')}, "

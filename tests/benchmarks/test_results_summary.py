@@ -118,6 +118,20 @@ def test_render_lists_the_baselines_beside_the_best_seed_model(tmp_path):
             'benchmarks/results/baselines/ml-1m.json |') in text
 
 
+def test_result_files_list_the_seeds_of_runs_given_more(tmp_path):
+    # A report with --run-seeds: the file list must not say seeds [0] alone.
+    path = tmp_path / 'simce' / 'ml-1m.json'
+    path.parent.mkdir(parents=True)
+    data = _payload('simce', 'ml-1m', [])
+    data['seeds'] = [0]
+    path.write_text(json.dumps(data))
+    assert 'more for some runs' not in results_summary.render(tmp_path)
+    data['seeds_per_run'] = {'BPR': 2, 'SSM': 3}
+    path.write_text(json.dumps(data))
+    assert ('seeds [0] (more for some runs: BPR 0-1; SSM 0-2), '
+            in results_summary.render(tmp_path))
+
+
 def test_interval_table_lists_both_protocols(tmp_path):
     claim = {'claim': 'SSM > BPR on LightGCN (SSM Table 2)',
              'recall@20': {'mean': 0.012, 'low': 0.004, 'high': 0.02,
