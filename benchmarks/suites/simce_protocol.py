@@ -35,16 +35,12 @@ def _best_margin(simce: List[Row],
     # seeds all of them have: a mean over three seeds against one seed's
     # figure would rank the noise.
     counts = {len(records[r['label']]) for r in simce}
-    if len(counts) == 1:
-        score = {r['label']: r['recall@20']['mean'] for r in simce}
-        note = ''
-    else:
-        n = min(counts)
-        score = {r['label']: mean_std([
-            x['test']['recall@20'] for x in records[r['label']][:n]])['mean']
-            for r in simce}
-        note = (", seed 0 of every margin" if n == 1 else
-                f", seeds 0-{n - 1}, those every margin has")
+    n = min(counts)
+    score = {r['label']: mean_std([
+        x['test']['recall@20'] for x in records[r['label']][:n]])['mean']
+        for r in simce}
+    note = ('' if len(counts) == 1 else ", seed 0 of every margin"
+            if n == 1 else f", seeds 0-{n - 1}, those every margin has")
     top = max(score.values())
     # Margins that tie at the printed precision are named together (while
     # the hinge is active for every positive, margins give the same model).

@@ -12,7 +12,8 @@ def run(label, recall, loss='simce', exclude=None, epochs=50, run_to=None):
         spec['negatives_exclude'] = exclude
     curve = [{'epoch': e, 'recall@20': recall * e / (run_to or epochs)}
              for e in range(5, (run_to or epochs) + 1, 5)]
-    rec = {'spec': spec, 'test': {'recall@10': recall, 'ndcg@10': recall},
+    rec = {'spec': spec, 'test': {'recall@10': recall, 'ndcg@10': recall,
+                                  'recall@20': recall},
            'best_epoch': curve[-1]['epoch'], 'curve': curve}
     if run_to is not None:
         rec.update(unfinished=True, epochs_run=run_to)
