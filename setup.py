@@ -65,7 +65,8 @@ setup(
     packages=find_packages(include=['pyg_simce', 'pyg_simce.*']),
     install_requires=install_requires,
     extras_require=extras_require,
-    entry_points={'console_scripts': ['pyg-simce=pyg_simce.cli:main']},
+    entry_points={
+        'console_scripts': ['pyg-simce=pyg_simce.cli:console_main']},
     classifiers=[
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',

@@ -1,7 +1,5 @@
 r"""``python -m pyg_simce`` runs the ``pyg-simce`` command line."""
-import sys
-
-from pyg_simce.cli import main
+from pyg_simce.cli import console_main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    console_main()

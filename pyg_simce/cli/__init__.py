@@ -13,7 +13,9 @@ r"""The ``pyg-simce`` command line (also ``python -m pyg_simce``).
 
 User errors (unknown names, incompatible options, unreadable data) print one
 line ``pyg-simce: error: ...`` on standard error and exit with status 2,
-without a traceback.
+without a traceback.  :func:`console_main` is the console script;
+:func:`main` is the same command line as a function that returns the exit
+status.
 
 :mod:`~pyg_simce.cli.parser` builds the options,
 :mod:`~pyg_simce.cli.validation` checks them before anything is loaded,
@@ -21,6 +23,7 @@ without a traceback.
 :mod:`~pyg_simce.cli.recommend_command` runs ``recommend``, and
 :mod:`~pyg_simce.cli.output` writes their lines and JSON files.
 """
+import os
 import sys
 from typing import Any, List, Optional, Sequence
 
@@ -40,10 +43,15 @@ from pyg_simce.cli.validation import (
     validate_data_args,
     validate_train_args,
 )
-from pyg_simce.train.exceptions import ConfigMismatchError, TrainingInterrupted
+from pyg_simce.train.exceptions import (
+    CollectiveTimeoutError,
+    ConfigMismatchError,
+    TrainingInterrupted,
+)
 
 __all__ = [
     'main',
+    'console_main',
     'build_parser',
     'validate_data_args',
     'validate_train_args',
@@ -92,3 +100,24 @@ def _cli_diffs(e: Any) -> List[Any]:
            if k.startswith('cli.')]
     return cli or [(k, a, b) for k, a, b in e.differences
                    if k not in ('model_repr', 'loss_repr')] or e.differences
+
+
+def console_main(argv: Optional[Sequence[str]] = None) -> None:
+    r"""The ``pyg-simce`` console script: runs :func:`main` and exits with
+    its status.
+
+    After a :class:`~pyg_simce.train.CollectiveTimeoutError` (a peer process
+    of a distributed run stalled), the process ends with :func:`os._exit`
+    once the error line is written: the backend still holds the stalled
+    collective, and the usual interpreter shutdown could abort the process
+    instead of exiting with status 2.
+    """
+    try:
+        code: Any = main(argv)
+    except SystemExit as e:
+        if not isinstance(e.__context__, CollectiveTimeoutError):
+            raise
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(e.code if isinstance(e.code, int) else 1)
+    sys.exit(code)

@@ -12,6 +12,7 @@ _EXPORTS = {
     'TrainerOptions': 'options',
     'TrainingInterrupted': 'exceptions',
     'ConfigMismatchError': 'exceptions',
+    'CollectiveTimeoutError': 'exceptions',
     'StopPolicy': 'stop_policy',
     'EarlyStopping': 'early_stopping',
     'JSONLinesLogger': 'json_lines_logger',

@@ -25,6 +25,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from pyg_simce.train.exceptions import CollectiveTimeoutError
+
 __all__ = [
     'DEFAULT_TIMEOUT',
     'DistributedEnv',
@@ -122,13 +124,16 @@ def distributed_session(
         timeout (float, optional): Seconds a collective (and joining the
             group) waits for the other processes.  A process stalled longer
             (frozen, swapping, on a dead host) ends the run with a
-            :class:`TimeoutError` on the processes that wait for it; the last
-            checkpoint written is kept.  It must exceed the longest phase a
-            process runs alone, *e.g.* a first dataset download.
+            :class:`~pyg_simce.train.CollectiveTimeoutError` (a
+            :class:`TimeoutError`) on the processes that wait for it; the
+            last checkpoint written is kept.  It must exceed the longest
+            phase a process runs alone, *e.g.* a first dataset download.
             (default: :obj:`600.0`)
 
     Raises:
-        TimeoutError: If a collective waited longer than :obj:`timeout`.
+        CollectiveTimeoutError: If a collective waited longer than
+            :obj:`timeout`.  End the process with :func:`os._exit` after
+            reporting it (see the class).
     """
     if not (isinstance(timeout, (int, float)) and timeout > 0
             and timeout != float('inf')):
@@ -155,11 +160,11 @@ def distributed_session(
     except RuntimeError as e:
         if not _is_timeout(e):
             raise
-        raise TimeoutError(f"rank {env.rank}: a collective expected every "
-                           f"process to answer within the timeout of "
-                           f"{timeout:g} s (got {type(e).__name__}: "
-                           f"{_first_line(e)}); a peer process is stalled "
-                           f"or gone, the last checkpoint is kept") from e
+        raise CollectiveTimeoutError(
+            f"rank {env.rank}: a collective expected every process to answer "
+            f"within the timeout of {timeout:g} s (got {type(e).__name__}: "
+            f"{_first_line(e)}); a peer process is stalled or gone, the last "
+            f"checkpoint is kept") from e
     finally:
         dist.destroy_process_group()
 

@@ -38,4 +38,19 @@ class TrainingInterrupted(KeyboardInterrupt):
                          f'{step}; {where}')
 
 
-__all__ = ['ConfigMismatchError', 'TrainingInterrupted']
+class CollectiveTimeoutError(TimeoutError):
+    r"""Raised by :func:`~pyg_simce.train.distributed_session` on the
+    processes that waited longer than its timeout for a collective, because
+    a peer process is stalled or gone.
+
+    The backend keeps the stalled collective outstanding, and no call of
+    :mod:`torch.distributed` cancels it; the interpreter's shutdown can then
+    abort the process (``SIGABRT``) instead of letting it exit with its
+    status, as seen on a loaded machine.  A program that catches this error
+    should therefore report it and end the process with :func:`os._exit`,
+    as the ``pyg-simce`` command does.  The last checkpoint written is
+    intact."""
+
+
+__all__ = ['ConfigMismatchError', 'TrainingInterrupted',
+           'CollectiveTimeoutError']

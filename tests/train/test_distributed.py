@@ -285,7 +285,7 @@ if os.environ['RANK'] == '1':  # freezes once epoch 1 is checkpointed
         return out
 
     CheckpointingMixin.save_checkpoint = stalling
-sys.exit(cli.main(sys.argv[1:]))
+cli.console_main(sys.argv[1:])
 """
 
 
