@@ -314,6 +314,10 @@ def select_runs(cfg: Dict[str, Any], labels: Optional[List[str]],
                           f"{suite!r} ({cfg['path']}); expected some of "
                           f"{known}")
     skipped = [x for x in known if x not in labels]
+    # A report may depend on the suite as a whole (the simce suite's push
+    # probe draws as many negatives as its largest run), so the full list
+    # stays under 'all_runs'.
+    cfg.setdefault('all_runs', list(cfg['runs']))
     cfg['runs'] = [r for r in cfg['runs'] if r.label in labels]
     return skipped
 

@@ -51,8 +51,22 @@ def _best_margin(simce: List[Row],
             f"{', tied' if len(best) > 1 else ''}{note})"}
 
 
+def probe_negatives(cfg: Dict[str, Any],
+                    records: Dict[str, List[Dict[str, Any]]]) -> int:
+    r"""The negatives per positive of the push probe: the most that any
+    run of the suite draws, also when ``--runs`` reports only some runs, so
+    that every invocation analyses the runs on the same probe (and a stored
+    analysis stays valid)."""
+    runs = cfg.get('all_runs') or cfg.get('runs') or []
+    counts = [int(r.trainer_kwargs.get('num_negatives', 1)) for r in runs]
+    counts += [int(r['spec']['trainer_kwargs'].get('num_negatives', 1))
+               for recs in records.values() for r in recs]
+    return max(counts or [1])
+
+
 def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
-                           split: Any, work: Path) -> Dict[str, Any]:
+                           split: Any, work: Path,
+                           num_neg: int) -> Dict[str, Any]:
     r"""The expected share of test items among each run's negatives and, for
     every seed-0 run with a checkpoint, where its loss pushes (one seeded
     probe of training positives shared by all runs).  The analysis is kept
@@ -67,8 +81,6 @@ def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
 
     train = split.train['user', 'rates', 'item'].edge_index
     test = split.test['user', 'rates', 'item'].edge_label_index
-    num_neg = max([int(r['spec']['trainer_kwargs'].get('num_negatives', 1))
-                   for recs in records.values() for r in recs] or [1])
     probe = probe_draw(train, test, split.num_users, split.num_items,
                        num_neg)
     # The probe the analysis used: a stored analysis (the ledger's, for a
@@ -159,7 +171,8 @@ def simce_protocol(cfg: Dict[str, Any], rows: List[Row],
             f"{bpr['recall@20']['mean']:.4f} after {_epochs(recs)}"})
     out = {'table': {'header': header, 'rows': body}, 'verdicts': verdicts}
     if split_of is not None and work is not None and records:
-        negatives = false_negative_summary(records, split_of(), work)
+        negatives = false_negative_summary(
+            records, split_of(), work, probe_negatives(cfg, records))
         out['false_negatives'] = negatives
         out['tables'] = [negatives['table']]
     return out

@@ -87,3 +87,25 @@ def test_unfinished_bpr_is_reported_with_the_epochs_it_ran(run_to, expected):
     ran = run_to or 200
     assert budget['evidence'].startswith(
         f"Recall@20 {0.30 * min(50, ran) / ran:.4f} by epoch 50")
+
+
+def test_push_probe_draws_as_many_negatives_as_the_largest_run_of_the_suite():
+    # `--runs "BPR (200 epochs)"` reports BPR alone (1 negative); the probe
+    # must still be the suite's, or the stored analysis of every run would
+    # be recomputed on a different probe.
+    import json
+    from pathlib import Path
+
+    from benchmarks.suites.config import load_suite, select_runs
+    from benchmarks.suites.simce_protocol import probe_negatives
+
+    path = Path(__file__).parents[2] / 'benchmarks/configs/simce.json'
+    raw = json.loads(path.read_text())['runs']
+    largest = max(r['trainer_kwargs'].get('num_negatives', 1) for r in raw)
+    assert largest > 1
+    cfg = load_suite('simce')
+    assert probe_negatives(cfg, {}) == largest
+    select_runs(cfg, ['BPR (200 epochs)'], 'simce')
+    assert [r.label for r in cfg['runs']] == ['BPR (200 epochs)']
+    bpr = {'spec': {'trainer_kwargs': {'num_negatives': 1}}}
+    assert probe_negatives(cfg, {'BPR (200 epochs)': [bpr]}) == largest
