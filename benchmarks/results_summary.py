@@ -214,6 +214,13 @@ def interval_table(root: Path = RESULTS) -> List[str]:
     return lines
 
 
+def _more_seeds(data: Dict[str, Any]) -> str:
+    # A report with --run-seeds gave some runs more seeds than 'seeds'.
+    more = data.get('seeds_per_run') or {}
+    return (' (more for some runs: ' + '; '.join(
+        f'{k} 0-{n - 1}' for k, n in more.items()) + ')' if more else '')
+
+
 def render(root: Path = RESULTS) -> str:
     r"""The Markdown summary of the suite results under :obj:`root`."""
     found = collect(root)
@@ -250,10 +257,7 @@ def render(root: Path = RESULTS) -> str:
         env = data.get('environment', {})
         runs.append(f"- `{_rel(path)}`: {data['suite']} on "
                     f"{data['dataset']} ({mode}), seeds {data['seeds']}"
-                    + (f" (more for some runs: "
-                       + '; '.join(f'{k} 0-{n - 1}' for k, n in more.items())
-                       + ')' if (more := data.get('seeds_per_run')) else '')
-                    + ", "
+                    f"{_more_seeds(data)}, "
                     f"{data['device']} ({env.get('device_name', '?')}), "
                     f"pyg_simce {env.get('versions', {}).get('pyg_simce')}, "
                     f"torch {env.get('versions', {}).get('torch')}, "

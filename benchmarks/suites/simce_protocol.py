@@ -51,17 +51,14 @@ def _best_margin(simce: List[Row],
             f"{', tied' if len(best) > 1 else ''}{note})"}
 
 
-def probe_negatives(cfg: Dict[str, Any],
-                    records: Dict[str, List[Dict[str, Any]]]) -> int:
+def probe_negatives(cfg: Dict[str, Any]) -> int:
     r"""The negatives per positive of the push probe: the most that any
     run of the suite draws, also when ``--runs`` reports only some runs, so
     that every invocation analyses the runs on the same probe (and a stored
     analysis stays valid)."""
     runs = cfg.get('all_runs') or cfg.get('runs') or []
-    counts = [int(r.trainer_kwargs.get('num_negatives', 1)) for r in runs]
-    counts += [int(r['spec']['trainer_kwargs'].get('num_negatives', 1))
-               for recs in records.values() for r in recs]
-    return max(counts or [1])
+    return max([int(r.trainer_kwargs.get('num_negatives', 1))
+                for r in runs] or [1])
 
 
 def false_negative_summary(records: Dict[str, List[Dict[str, Any]]],
@@ -172,7 +169,7 @@ def simce_protocol(cfg: Dict[str, Any], rows: List[Row],
     out = {'table': {'header': header, 'rows': body}, 'verdicts': verdicts}
     if split_of is not None and work is not None and records:
         negatives = false_negative_summary(
-            records, split_of(), work, probe_negatives(cfg, records))
+            records, split_of(), work, probe_negatives(cfg))
         out['false_negatives'] = negatives
         out['tables'] = [negatives['table']]
     return out

@@ -104,8 +104,7 @@ def test_push_probe_draws_as_many_negatives_as_the_largest_run_of_the_suite():
     largest = max(r['trainer_kwargs'].get('num_negatives', 1) for r in raw)
     assert largest > 1
     cfg = load_suite('simce')
-    assert probe_negatives(cfg, {}) == largest
+    assert probe_negatives(cfg) == largest
     select_runs(cfg, ['BPR (200 epochs)'], 'simce')
     assert [r.label for r in cfg['runs']] == ['BPR (200 epochs)']
-    bpr = {'spec': {'trainer_kwargs': {'num_negatives': 1}}}
-    assert probe_negatives(cfg, {'BPR (200 epochs)': [bpr]}) == largest
+    assert probe_negatives(cfg) == largest
