@@ -23,7 +23,8 @@ def _left_out(claim: Dict[str, str],
             if not v)
     a, b = _common(a, b)
     if any(r is None for r in a + b):
-        return 'a seed without per-user test metrics (unfinished run)'
+        return ('a seed without per-user test metrics (an unfinished run, '
+                'or one imported from a report)')
     return None
 
 

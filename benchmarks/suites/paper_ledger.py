@@ -51,13 +51,18 @@ def paper_record(spec: Dict[str, Any], splits: Any, work: Path,
     resumed from its checkpoint.  With :obj:`report_only` and
     :obj:`partial_ok`, a run still training in the cache is reported
     unfinished when neither has it; :obj:`None` when there is nothing to
-    report.  :obj:`fresh` retrains (neither cache nor ledger is read).
+    report.  Without :obj:`partial_ok` (a suite that reads the analyses of
+    a run's final embeddings), a ledger entry imported from a report
+    (:mod:`benchmarks.suites.report_import`), which has none, counts as
+    absent.  :obj:`fresh` retrains (neither cache nor ledger is read).
     Every finished record goes into the ledger (a cached one trained
     before the ledger existed, too)."""
     if not fresh:
         rec = cached_record(spec, work, unfinished=False)
         if rec is None:
             rec = _from_ledger(spec, ledger)
+            if rec is not None and rec.get('imported') and not partial_ok:
+                rec = None
         if rec is None and report_only:
             return (cached_record(spec, work, unfinished=True)
                     if partial_ok else None)

@@ -28,7 +28,7 @@ def test_a_claim_without_an_interval_says_why(monkeypatch):
                                                              per_user)}
     assert left == {'a > d': 'not in this report: d',
                     'a > e': 'a seed without per-user test metrics '
-                    '(unfinished run)'}
+                    '(an unfinished run, or one imported from a report)'}
     assert 'averaged over 2 seed(s) per user' in '\n'.join(
         claims_markdown(kept, num_seeds=1))
 
