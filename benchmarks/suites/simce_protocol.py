@@ -36,6 +36,12 @@ def _best_margin(simce: List[Row],
     # figure would rank the noise.
     counts = {len(records[r['label']]) for r in simce}
     n = min(counts)
+    for r in simce:
+        seeds = [x['spec']['seed'] for x in records[r['label']][:n]]
+        if seeds != list(range(n)):
+            raise ValueError(f"{r['label']}: records of seeds {seeds}; the "
+                             f"margins are compared on seeds 0-{n - 1}, "
+                             f"each run's records in seed order")
     score = {r['label']: mean_std([
         x['test']['recall@20'] for x in records[r['label']][:n]])['mean']
         for r in simce}

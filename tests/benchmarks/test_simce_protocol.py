@@ -6,8 +6,9 @@ import pytest
 from benchmarks.suites.simce_protocol import simce_protocol
 
 
-def run(label, recall, loss='simce', exclude=None, epochs=50, run_to=None):
-    spec = {'epochs': epochs, 'loss_kwargs': {}}
+def run(label, recall, loss='simce', exclude=None, epochs=50, run_to=None,
+        seed=0):
+    spec = {'epochs': epochs, 'loss_kwargs': {}, 'seed': seed}
     if exclude:
         spec['negatives_exclude'] = exclude
     curve = [{'epoch': e, 'recall@20': recall * e / (run_to or epochs)}
@@ -42,7 +43,8 @@ def test_best_margin_compares_the_seeds_every_margin_has():
     # Margin 5 over three seeds (0.19, 0.17, 0.15: mean 0.17) against
     # margin 10's one seed (0.18): on seed 0 alone margin 5 is ahead, and
     # its three-seed mean must not be ranked against one seed's figure.
-    five = [run('SimCE margin 5', r)[1] for r in (0.19, 0.17, 0.15)]
+    five = [run('SimCE margin 5', r, seed=i)[1]
+            for i, r in enumerate((0.19, 0.17, 0.15))]
     for rec, r in zip(five, (0.19, 0.17, 0.15)):
         rec['test']['recall@20'] = r
     ten_row, ten = run('SimCE margin 10', 0.18)
@@ -63,12 +65,17 @@ def test_best_margin_compares_the_seeds_every_margin_has():
     ten['test']['recall@20'] = 0.18
     # With two seeds of margin 10, seeds 0-1 are compared: margin 10's
     # 0.19 against margin 5's 0.18.
-    ten2 = run('SimCE margin 10', 0.18)[1]
+    ten2 = run('SimCE margin 10', 0.18, seed=1)[1]
     ten2['test']['recall@20'] = 0.20
     records['SimCE margin 10'] = [ten, ten2]
     best = simce_protocol({}, rows, records)['verdicts'][0]
     assert best['evidence'] == ('SimCE margin 10 (Recall@20 0.1900, seeds '
                                 '0-1, those every margin has)')
+    # Records out of seed order would pair other seeds: refused.
+    records['SimCE margin 10'] = [ten2, ten]
+    with pytest.raises(ValueError, match=r'SimCE margin 10: records of '
+                       r'seeds \[1, 0\]'):
+        simce_protocol({}, rows, records)
 
 
 @pytest.mark.parametrize('run_to,expected', [
