@@ -88,6 +88,29 @@ def test_render_puts_our_figures_beside_the_published_ones(tmp_path):
     assert text.count('not run: MF / BPR, MF / SSM') == 2
 
 
+def test_published_line_shows_the_seeds_of_the_suite_with_most(tmp_path):
+    # backbones reports seed 0 of the run, losses seeds 0-2 of it
+    # (--run-seeds): one line, from losses, with the std over its seeds.
+    one = _row('LightGCN / SSM', 0.1800, 0.1500, [0.2000, 0.1600])
+    three = _row('SSM', 0.1810, 0.1510, [0.2000, 0.1600])
+    three['recall@20']['std'] = 0.0012
+    three['ndcg@20']['std'] = 0.0007
+    three['per_seed'] = [{'seed': i, 'key': f'k{i}'} for i in range(3)]
+    one['per_seed'] = [{'seed': 0, 'key': 'k0'}]
+    for suite, row in (('backbones', one), ('losses', three)):
+        path = tmp_path / suite / 'gowalla.json'
+        path.parent.mkdir(parents=True)
+        payload = _payload(suite, 'gowalla', [])
+        payload['rows'] = [row]
+        path.write_text(json.dumps(payload))
+    rows = [x for x in results_summary.render(tmp_path).splitlines()
+            if x.startswith('| gowalla (full)')]
+    assert rows == ['| gowalla (full) | SSM | 0.1810 / 0.1510 (± 0.0012 / '
+                    '± 0.0007, 3 seeds) | 0.2000 / 0.1600 | -9.5% | '
+                    f"{(tmp_path / 'losses' / 'gowalla.json').as_posix()}"
+                    ' |']
+
+
 def test_render_without_published_counterparts(tmp_path):
     path = tmp_path / 'losses' / 'ml-1m.json'
     path.parent.mkdir(parents=True)
