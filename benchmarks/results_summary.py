@@ -132,9 +132,10 @@ def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
             x.get('stopped_by') == 'unfinished'
             for x in row.get('per_seed', [])) else '')
         change = (r['mean'] - pub[0]) / pub[0]
+        # Table 5 of the SSM paper gives Recall@20 only.
+        theirs = ' / '.join('-' if x is None else f'{x:.4f}' for x in pub)
         lines.append(f"| {data['dataset']} ({mode}) | {label} | {ours} | "
-                     f'{pub[0]:.4f} / {pub[1]:.4f} | {change:+.1%} | '
-                     f'{_rel(path)} |')
+                     f'{theirs} | {change:+.1%} | {_rel(path)} |')
     if not seen:
         lines.append('| - | no run with a published counterpart yet | - | - '
                      '| - | - |')

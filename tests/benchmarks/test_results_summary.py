@@ -111,6 +111,19 @@ def test_published_line_shows_the_seeds_of_the_suite_with_most(tmp_path):
                     ' |']
 
 
+def test_published_recall_without_ndcg(tmp_path):
+    # SSM paper Table 5 gives Recall@20 only.
+    path = tmp_path / 'propagation' / 'yelp2018.json'
+    path.parent.mkdir(parents=True)
+    payload = _payload('propagation', 'yelp2018', [])
+    payload['rows'] = [_row('SVD++ item [0.5, 0.5]', 0.0700, 0.0600,
+                            [0.0730, None])]
+    path.write_text(json.dumps(payload))
+    line, = [x for x in results_summary.render(tmp_path).splitlines()
+             if x.startswith('| yelp2018 (full)')]
+    assert '| 0.0700 / 0.0600 | 0.0730 / - | -4.1% |' in line
+
+
 def test_render_without_published_counterparts(tmp_path):
     path = tmp_path / 'losses' / 'ml-1m.json'
     path.parent.mkdir(parents=True)
