@@ -81,3 +81,17 @@ def test_recorded_metrics_equal_evaluate_ranking(tiny, tmp_path):
                                                   abs=1e-9)
     assert recorded['ndcg@20'] == pytest.approx(reference['ndcg@20'],
                                                 abs=1e-9)
+
+
+def test_a_model_without_settings_for_the_data_set_is_skipped(
+        tiny, tmp_path, capsys):
+    # Yelp2018 has no EASE setting (a 20-minute fit not run yet): the
+    # default model list still fits the others and names the skip.
+    out = tmp_path / 'b.json'
+    payload = baselines.main(['--models', 'mostpop,itemknn,ease', '--out',
+                              str(out)])
+    assert sorted(payload['models']) == ['ease', 'mostpop']
+    assert 'ml-100k itemknn: no settings for this data set' in (
+        capsys.readouterr().out)
+    assert json.loads(out.read_text())['models'].keys() == {'ease',
+                                                           'mostpop'}
