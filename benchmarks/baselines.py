@@ -26,8 +26,9 @@ were recorded carry none).
 Run ``python -m benchmarks.baselines --dataset ml-100k`` (seconds) or
 ``--dataset gowalla`` (about 20 minutes, most of it EASE's fit; one big fit
 at a time) or ``--dataset yelp2018`` (about 10 minutes; no EASE setting
-yet, so EASE is skipped there and says so). Results go to ``benchmarks/results/baselines/<dataset>.json``
-(``/`` in the name becomes ``-``); a run with ``--models`` updates only
+yet, so EASE is skipped there and says so). Results go to
+``benchmarks/results/baselines/<dataset>.json`` (``/`` in the name becomes
+``-``); a run with ``--models`` updates only
 those models' entries, and a setting the file already holds with the same
 arguments is kept unless ``--refit`` is given. Every run also records its
 Recall@20 per item popularity group

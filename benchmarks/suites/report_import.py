@@ -48,12 +48,6 @@ class ReportImportError(ValueError):
     r"""A report that cannot be imported (names the file and the cause)."""
 
 
-def is_imported(record: Dict[str, Any]) -> bool:
-    r"""Whether :obj:`record` was rebuilt from a report (no per-user
-    metrics nor analyses)."""
-    return bool(record.get('imported'))
-
-
 def _record(spec: Dict[str, Any], row: Dict[str, Any],
             seed: Dict[str, Any], source: str) -> Dict[str, Any]:
     rec: Dict[str, Any] = {
@@ -71,6 +65,15 @@ def _record(spec: Dict[str, Any], row: Dict[str, Any],
     if seed.get('trained_on'):
         rec['environment'] = {'device_name': seed['trained_on']}
     return rec
+
+
+def _source(path: Path) -> str:
+    # The report as the repository names it, not as this machine does.
+    root = CONFIGS.parent.parent
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def import_report(path: Path, ledger: RunLedger,
@@ -124,7 +127,7 @@ def import_report(path: Path, ledger: RunLedger,
             elif ledger.get(spec) is not None:
                 lines.append(f'{what}: already in the ledger')
             else:
-                ledger.put(spec, _record(spec, row, seed, str(path)))
+                ledger.put(spec, _record(spec, row, seed, _source(path)))
                 lines.append(f"{what}: imported (Recall@20 "
                              f"{seed['recall@20']:.4f})")
     return lines
@@ -146,7 +149,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for path in args.reports:
         try:
             lines = import_report(path, ledger)
-        except (ReportImportError, ValueError) as e:
+        except ValueError as e:  # ReportImportError, ConfigError
             parser.exit(2, f'error: {e}\n')
         for line in lines:
             print(f'{path}: {line}')
