@@ -120,7 +120,6 @@ def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
             if key not in best or len(seeds) > len(
                     best[key][3].get('per_seed', [])):
                 best[key] = (mode, path, data, row)
-    seen = set(best)
     for mode, path, data, row in best.values():
         pub = row['published']
         r, n = row['recall@20'], row['ndcg@20']
@@ -136,7 +135,7 @@ def published_table(found: List[Tuple[str, Path, Dict[str, Any]]]
         theirs = ' / '.join('-' if x is None else f'{x:.4f}' for x in pub)
         lines.append(f"| {data['dataset']} ({mode}) | {label} | {ours} | "
                      f'{theirs} | {change:+.1%} | {_rel(path)} |')
-    if not seen:
+    if not best:
         lines.append('| - | no run with a published counterpart yet | - | - '
                      '| - | - |')
     return lines
