@@ -23,7 +23,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from benchmarks.clean.clean_config import clean_settings, load_clean
+from benchmarks.clean.clean_config import (
+    clean_settings,
+    dataset_search,
+    load_clean,
+)
 from benchmarks.clean.clean_run import train_clean
 from benchmarks.clean.clean_suite import clean_spec, method_space_of
 from benchmarks.clean.search import describe
@@ -84,7 +88,8 @@ def run_sweep(suite: str, dataset: str, method: str, axis: str,
                           f"{suite}/{dataset} (expected one of "
                           f"{sorted(set(runs) & set(chosen))})")
     run, found = runs[method], chosen[method]
-    search = load_clean() if search is None else search
+    search = dataset_search(load_clean() if search is None else search,
+                            dataset)
     clean = clean_settings(dataset, search)
     space = method_space_of(run, search)
     points = sweep_points(found['chosen'], axis, space)

@@ -25,6 +25,10 @@ KEYS = {
     'val_seed': (int, ), 'trials': (int, ), 'seeds': (int, ),
     'loss_settings': (dict, ),
 }
+#: Optional keys of a dataset entry: ``search`` narrows the declared space
+#: (:func:`dataset_search`); ``default: false`` leaves the dataset out of a
+#: run that names no ``--datasets`` (a paper-scale one, hours per run).
+OPTIONAL = ('search', 'default')
 
 
 @dataclass(frozen=True)
@@ -64,18 +68,66 @@ def load_clean(path: Path = CONFIGS / 'clean.json') -> Dict[str, Any]:
     losses = {name: check_axes(axes, f'{path}: search.loss.{name}')
               for name, axes in per_loss.items()}
     baselines = search.get('baselines', {})
-    if not isinstance(baselines, dict) or \
-            not set(baselines) <= set(BASELINE_NAMES):
-        raise ConfigError(f"{path}: 'search.baselines' expected an object "
-                          f"keyed by some of {BASELINE_NAMES}")
-    for name, axes in baselines.items():
-        if not isinstance(axes, dict) or any(
-                not isinstance(v, list) or not v for v in axes.values()):
-            raise ConfigError(f"{path}: search.baselines.{name} expected an "
-                              f"object of argument: [values]")
+    _check_baselines(baselines, f'{path}: search.baselines')
+    if not isinstance(raw['datasets'], dict):
+        raise ConfigError(f"{path}: 'datasets' expected an object")
+    for dataset, entry in raw['datasets'].items():
+        if isinstance(entry, dict) and 'search' in entry:
+            _check_override(entry['search'],
+                            f"{path}: datasets.'{dataset}'.search")
     return {'path': str(path), 'seed': search['seed'], 'common': common,
             'loss': losses, 'baselines': baselines,
             'datasets': raw['datasets']}
+
+
+def _check_baselines(baselines: Any, where: str) -> None:
+    if not isinstance(baselines, dict) or \
+            not set(baselines) <= set(BASELINE_NAMES):
+        raise ConfigError(f"{where} expected an object keyed by some of "
+                          f"{BASELINE_NAMES}")
+    for name, axes in baselines.items():
+        if not isinstance(axes, dict) or any(
+                not isinstance(v, list) or not v for v in axes.values()):
+            raise ConfigError(f"{where}.{name} expected an object of "
+                              f"argument: [values]")
+
+
+def _check_override(override: Any, where: str) -> None:
+    if not isinstance(override, dict) or \
+            not set(override) <= {'common', 'loss', 'baselines', '_doc'}:
+        raise ConfigError(f"{where} expected an object with some of "
+                          f"'common', 'loss', 'baselines' (and '_doc')")
+    if 'common' in override:
+        check_axes(override['common'], f'{where}.common')
+    per_loss = override.get('loss', {})
+    if not isinstance(per_loss, dict) or not set(per_loss) <= set(LOSSES):
+        raise ConfigError(f"{where}.loss expected an object keyed by some "
+                          f"of {list(LOSSES)}")
+    for name, axes in per_loss.items():
+        check_axes(axes, f'{where}.loss.{name}')
+    if 'baselines' in override:
+        _check_baselines(override['baselines'], f'{where}.baselines')
+
+
+def dataset_search(config: Dict[str, Any], dataset: str) -> Dict[str, Any]:
+    r"""The search of :obj:`dataset`: the declared search of
+    :obj:`config` (:func:`load_clean`) with the dataset's own ``search``
+    entry applied.  That entry narrows the space where one trial costs too
+    much for the whole of it: its ``common`` replaces the common axes, each
+    loss it names gets the axes it gives, and its ``baselines`` replaces
+    the list of baselines and their spaces (a baseline left out is not
+    run).  The result names the entry in ``narrowed_by`` (:obj:`None`
+    when the dataset has none)."""
+    entry = config['datasets'].get(dataset)
+    override = entry.get('search') if isinstance(entry, dict) else None
+    out = dict(config, narrowed_by=None)
+    if override is None:
+        return out
+    out['common'] = dict(override.get('common', config['common']))
+    out['loss'] = dict(config['loss'], **override.get('loss', {}))
+    out['baselines'] = dict(override.get('baselines', config['baselines']))
+    out['narrowed_by'] = f"datasets.'{dataset}'.search"
+    return out
 
 
 def clean_settings(dataset: str, config: Optional[Dict[str, Any]] = None
@@ -96,7 +148,10 @@ def clean_settings(dataset: str, config: Optional[Dict[str, Any]] = None
             raise ConfigError(f"{where}.{key} expected "
                               f"{' or '.join(t.__name__ for t in types)} "
                               f"(got {value!r})")
-    unknown = sorted(set(entry) - set(KEYS))
+    if not isinstance(entry.get('default', True), bool):
+        raise ConfigError(f"{where}.default expected true or false (got "
+                          f"{entry['default']!r})")
+    unknown = sorted(set(entry) - set(KEYS) - set(OPTIONAL))
     if unknown:
         raise ConfigError(f'{where}: unknown key(s) {unknown}')
     for key in ('trials', 'seeds', 'epochs', 'eval_every', 'batch_size'):

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from benchmarks.clean.carry_over import earlier_work
-from benchmarks.clean.clean_config import clean_settings, load_clean
+from benchmarks.clean.clean_config import (
+    clean_settings,
+    dataset_search,
+    load_clean,
+)
 from benchmarks.clean.clean_report import render_clean
 from benchmarks.clean.clean_suite import run_clean_suite
 from benchmarks.clean.run_ledger import RunLedger
@@ -25,8 +29,10 @@ CLEAN_SUITES = ('losses', 'backbones', 'similarity', 'propagation')
 
 
 def clean_datasets() -> List[str]:
-    r"""The datasets of ``clean.json`` that are not the smoke-test one."""
-    return [d for d in load_clean()['datasets'] if d != 'synthetic']
+    r"""The datasets of ``clean.json`` that a run without ``--datasets``
+    takes: all but the smoke-test one and those marked ``default: false``."""
+    return [d for d, e in load_clean()['datasets'].items()
+            if d != 'synthetic' and e.get('default', True) is not False]
 
 
 def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
@@ -50,7 +56,7 @@ def run_clean(suite: str, dataset: str, device: str, splits: SplitCache,
     cfg = load_suite(suite)
     every_run = list(cfg['runs'])
     skipped = select_runs(cfg, runs, suite)
-    search = load_clean()
+    search = dataset_search(load_clean(), dataset)
     clean = clean_settings(dataset, search)
     if seeds > 0:
         clean = dataclasses.replace(clean, seeds=seeds)

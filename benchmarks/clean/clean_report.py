@@ -36,7 +36,10 @@ def render_clean(payload: Dict[str, Any]) -> str:
         f"Protocol **clean**: validation = {s['val_ratio']:.0%} of each "
         f"user's training interactions (seed {s['val_seed']}); every method "
         f"gets {search['trials_per_method']} trials drawn from its search "
-        f"space (`{search['config_file']}`, search seed {search['seed']}), "
+        f"space (`{search['config_file']}`"
+        + (f", narrowed by {search['narrowed_by']}"
+           if search.get('narrowed_by') else '')
+        + f", search seed {search['seed']}), "
         f"trained with seed 0 and selected on validation Recall@20 (early "
         f"stopping on validation, patience {s['patience']} evaluations, "
         f"every {s['eval_every']} epochs, at most {s['epochs']}); the chosen "

@@ -298,8 +298,8 @@ def test_unknown_dataset_and_suite_are_refused(tmp_path, capsys):
 
     for argv, message in (
             (['longtail'], '--protocol clean expected a suite of'),
-            (['losses', '--datasets', 'gowalla'],
-             "no clean-protocol settings for dataset 'gowalla'"),
+            (['losses', '--datasets', 'amazon-book'],
+             "no clean-protocol settings for dataset 'amazon-book'"),
             (['losses', '--datasets', 'synthetic', '--trials', '0'],
              '--trials expected a positive integer'),
             (['losses', '--datasets', 'synthetic', '--quick'],
