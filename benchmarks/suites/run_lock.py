@@ -46,8 +46,8 @@ def run_lock(folder: Path) -> Iterator[None]:
             holder = handle.read().strip() or 'another process'
             raise RunInProgress(
                 f'{folder}: this run is being trained by {holder}; wait '
-                f'for it to finish (or stop it) and run the command again, '
-                f'or report it so far with --report-only') from None
+                f'for it to finish (or stop it) and run the command '
+                f'again') from None
         handle.seek(0)
         handle.truncate()
         handle.write(f'pid {os.getpid()} on {socket.gethostname()}\n')

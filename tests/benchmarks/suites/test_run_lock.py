@@ -31,7 +31,10 @@ def test_a_held_run_is_refused_with_its_folder_and_holder(lock_api,
                 pass  # pragma: no cover
         text = str(info.value)
         assert str(folder) in text and 'pid ' in text
-        assert '--report-only' in text
+        # The advice holds for both protocols (the clean one refuses
+        # --report-only).
+        assert 'run the command again' in text
+        assert '--report-only' not in text
     with lock_api.run_lock(folder):  # released
         pass
 
