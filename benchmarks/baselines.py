@@ -26,9 +26,9 @@ fitted earlier elsewhere (settings fitted before per-setting environments
 were recorded carry none).
 
 Run ``python -m benchmarks.baselines --dataset ml-100k`` (seconds) or
-``--dataset gowalla`` (about 20 minutes, most of it EASE's fit; one big fit
-at a time) or ``--dataset yelp2018`` (about 10 minutes; no EASE setting
-yet, so EASE is skipped there and says so). Results go to
+``--dataset gowalla`` (about 30 minutes, 20 of them EASE's fit; one big
+fit at a time) or ``--dataset yelp2018`` (about 17 minutes; no EASE
+setting yet, so EASE is skipped there and says so). Results go to
 ``benchmarks/results/baselines/<dataset>.json`` (``/`` in the name becomes
 ``-``); a run with ``--models`` updates only
 those models' entries, and a setting the file already holds with the same
