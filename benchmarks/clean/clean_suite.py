@@ -217,7 +217,7 @@ def run_clean_suite(suite_cfg: Dict[str, Any], clean: CleanSettings,
         methods.sort(key=lambda m: list(order).index(m['label']))
     baselines = [run_baseline(name, space, clean.trials, clean.seeds,
                               search['seed'], data, clean.settings.dataset,
-                              work, log)
+                              work, log, ledger)
                  for name, space in search.get('baselines', {}).items()]
     claim_list = list(suite_cfg.get('claims', []))
     tests = {m['label']: m['_tests'] for m in methods + baselines

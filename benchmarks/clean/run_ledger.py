@@ -19,6 +19,12 @@ written atomically and byte-for-byte reproducibly (no timestamp in the gzip
 header).  An entry is used only when the spec it stores is the run's spec.
 Weights are not kept: a run whose test metrics are needed and not in the
 ledger is trained again (:func:`benchmarks.clean.clean_suite.run_method`).
+
+The fits of the classical baselines are kept beside them, one file per fit
+and split, ``<root>/<dataset>/baselines/<key>[-test].json.gz``
+(:func:`benchmarks.clean.clean_baselines.run_baseline`): on the large data
+sets they take longer to fit again (a quarter of an hour on Yelp2018) than
+a report takes to assemble.
 """
 import gzip
 import json
@@ -85,13 +91,62 @@ class RunLedger:
             entry['test'] = test
         if old == entry:
             return
-        path = self.path(spec)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = gzip.compress(
-            json.dumps(entry, sort_keys=True).encode(), mtime=0)
-        tmp = path.with_name(path.name + '.tmp')
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        _write(self.path(spec), entry)
+
+    def baseline_path(self, spec: Dict[str, Any], final: bool) -> Path:
+        r"""The file of the baseline fit :obj:`spec`, evaluated on the
+        test split when :obj:`final`, else on validation."""
+        return (self.root / spec['dataset'].replace('/', '-') / 'baselines'
+                / f"{spec_key(spec)}{'-test' if final else ''}.json.gz")
+
+    def get_baseline(self, spec: Dict[str, Any],
+                     final: bool) -> Optional[Dict[str, Any]]:
+        r"""The stored result of the baseline fit :obj:`spec` (as
+        :func:`benchmarks.clean.clean_baselines.run_baseline` wrote it), or
+        :obj:`None` when the ledger has none."""
+        path = self.baseline_path(spec, final)
+        if not path.is_file():
+            return None
+        entry = _read(path)
+        if _dump(entry.get('spec')) != _dump(spec):
+            raise ValueError(f'{path}: holds another fit than the one its '
+                             f'name hashes; delete it to fit the baseline '
+                             f'again')
+        return entry
+
+    def put_baseline(self, spec: Dict[str, Any], final: bool,
+                     result: Dict[str, Any]) -> None:
+        r"""Stores :obj:`result`, the outcome of the baseline fit
+        :obj:`spec` (its ``spec`` key must be :obj:`spec`)."""
+        if _dump(result.get('spec')) != _dump(spec):
+            raise ValueError('put_baseline: the result belongs to another '
+                             'fit than the spec given')
+        path = self.baseline_path(spec, final)
+        if path.is_file() and _read(path) == result:
+            return
+        _write(path, result)
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
+def _read(path: Path) -> Dict[str, Any]:
+    try:
+        return json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, EOFError, ValueError) as e:
+        raise ValueError(f'{path}: not a readable ledger entry ({e}); '
+                         f'delete it to run it again') from None
+
+
+def _write(path: Path, entry: Dict[str, Any]) -> None:
+    # Atomic, and byte-for-byte reproducible (no time in the gzip header).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = gzip.compress(json.dumps(entry, sort_keys=True).encode(),
+                         mtime=0)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def record_source(rec: Dict[str, Any]) -> str:

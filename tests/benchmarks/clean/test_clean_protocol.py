@@ -80,14 +80,15 @@ def run_suite(tmp_path, split, clean, monkeypatch, suite='losses'):
 
     real_fit_evaluate = clean_baselines._fit_evaluate
 
-    def guarded_fit_evaluate(name, kwargs, seed, data, dataset, work, final):
+    def guarded_fit_evaluate(name, kwargs, seed, data, dataset, work, final,
+                             ledger=None):
         # A baseline's tuning fits run unguarded: they must not read it.
         SentinelTest.allowed = final
         try:
             if final:
                 calls.append((name, seed))
             return real_fit_evaluate(name, kwargs, seed, data, dataset,
-                                     work, final)
+                                     work, final, ledger)
         finally:
             SentinelTest.allowed = False
 
@@ -275,11 +276,18 @@ def test_smoke_run_end_to_end(tmp_path):
     assert ('from the ledger, without training: BCE, SM, CCL, SSM, SimCE, '
             'MML') in fresh.stdout
     assert not re.search(r'trained \d', fresh.stdout)
+    # ... nor fits a classical baseline: every fit, on validation and on
+    # test, comes from the ledger, with the same test figures.
+    assert 'fitted' not in fresh.stdout
+    assert re.search(r'final, seed 0: test Recall@20 [0-9.]+ '
+                     r'\(from the ledger\)', fresh.stdout)
     again_payload = json.loads((out / 'clean' / 'losses' / 'synthetic.json')
                                .read_text())
     assert again_payload['claims'] == payload['claims']  # none carried
     assert [m['test'] for m in again_payload['methods']] == \
         [m['test'] for m in payload['methods']]
+    assert [b['test'] for b in again_payload['baselines']] == \
+        [b['test'] for b in payload['baselines']]
     assert not any(m.get('carried') for m in again_payload['methods'])
     # Another budget gives other runs: nothing of the earlier report is
     # carried over, and the report says so.

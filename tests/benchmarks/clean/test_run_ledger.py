@@ -68,3 +68,49 @@ def test_a_broken_or_foreign_entry_names_its_file(tmp_path):
     with pytest.raises(ValueError, match='holds another run') as e:
         ledger.get(s)
     assert str(path) in str(e.value)
+
+
+def baseline_spec(seed=0):
+    return {'protocol': 'clean', 'dataset': 'irbench/amazon2014-health',
+            'baseline': 'gfcf', 'kwargs': {'alpha': 0.1}, 'seed': seed,
+            'validation': {'ratio': 0.1, 'seed': 0}}
+
+
+def test_baseline_fits_round_trip_per_split(tmp_path):
+    ledger = RunLedger(tmp_path)
+    s = baseline_spec()
+    assert ledger.get_baseline(s, final=False) is None
+    valid = {'spec': s, 'fit_seconds': 1.5, 'valid': {'recall@20': 0.2}}
+    test = {'spec': s, 'fit_seconds': 1.6, 'test': {'recall@20': 0.3},
+            'users': [0, 2], 'recall@20': [0.5, 0.1]}
+    ledger.put_baseline(s, False, valid)
+    assert ledger.get_baseline(s, final=True) is None  # another split
+    ledger.put_baseline(s, True, test)
+    assert ledger.get_baseline(s, final=False) == valid
+    assert ledger.get_baseline(s, final=True) == test
+    folder = tmp_path / 'irbench-amazon2014-health' / 'baselines'
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f'{spec_key(s)}-test.json.gz', f'{spec_key(s)}.json.gz']
+    # Byte-for-byte reproducible, whatever the key order.
+    other = RunLedger(tmp_path / 'b')
+    other.put_baseline(s, True, dict(reversed(list(test.items()))))
+    assert other.baseline_path(s, True).read_bytes() == \
+        ledger.baseline_path(s, True).read_bytes()
+    assert ledger.get_baseline(baseline_spec(seed=1), final=True) is None
+
+
+def test_a_foreign_baseline_fit_is_refused(tmp_path):
+    ledger = RunLedger(tmp_path)
+    s, other = baseline_spec(), baseline_spec(seed=1)
+    with pytest.raises(ValueError, match='another fit'):
+        ledger.put_baseline(s, False, {'spec': other, 'valid': {}})
+    path = ledger.baseline_path(s, False)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(gzip.compress(json.dumps({'spec': other}).encode()))
+    with pytest.raises(ValueError, match='holds another fit') as e:
+        ledger.get_baseline(s, final=False)
+    assert str(path) in str(e.value)
+    path.write_bytes(b'not gzip')
+    with pytest.raises(ValueError, match='not a readable ledger entry') as e:
+        ledger.get_baseline(s, final=False)
+    assert str(path) in str(e.value)
